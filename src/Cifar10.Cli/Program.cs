@@ -1,3 +1,72 @@
-using TorchSharp;
-Console.WriteLine(torch.ones(3).sum().item<float>());
-Console.WriteLine(torch.__version__);
+using System.CommandLine;
+using Cifar10.Cli.Commands;
+using Cifar10.Data;
+using Cifar10.Prediction;
+using Cifar10.Training;
+
+namespace Cifar10.Cli;
+
+/// <summary>
+/// The command-line tool. It only parses options, calls the library and prints; every
+/// error becomes one line on stderr with exit code 2 (usage) or 1 (failure).
+/// </summary>
+public static class Program
+{
+    public const int Success = 0;
+    public const int Failure = 1;
+    public const int UsageError = 2;
+    public const int Interrupted = 130;
+
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var console = new CliConsole(output, error, interactive: ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
+        var root = BuildRoot(console);
+        var parsed = root.Parse(args);
+        bool verbose = parsed.GetValue(CommonOptions.Verbose);
+        if (parsed.Errors.Count > 0)
+        {
+            error.WriteLine($"error: {parsed.Errors[0].Message} (see --help)");
+            return UsageError;
+        }
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = output, Error = error });
+        }
+        catch (Exception e)
+        {
+            var (code, message) = Classify(e);
+            error.WriteLine($"error: {message}");
+            if (verbose && code != Interrupted) error.WriteLine(e.ToString());
+            return code;
+        }
+    }
+
+    static RootCommand BuildRoot(CliConsole console)
+    {
+        var root = new RootCommand("CIFAR-10 image classification on TorchSharp: download, train, evaluate, predict.");
+        root.Options.Add(CommonOptions.Verbose);
+        root.Subcommands.Add(DownloadCommand.Build(console));
+        root.Subcommands.Add(ModelsCommand.Build(console));
+        root.Subcommands.Add(SummaryCommand.Build(console));
+        root.Subcommands.Add(TrainCommand.Build(console));
+        root.Subcommands.Add(EvalCommand.Build(console));
+        root.Subcommands.Add(PredictCommand.Build(console));
+        return root;
+    }
+
+    /// <summary>Usage errors are the user's to fix in the command line; failures are about the world.</summary>
+    static (int Code, string Message) Classify(Exception e)
+    {
+        var inner = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerException! : e;
+        var firstLine = inner.Message.Split('\n')[0].Trim();
+        return inner switch
+        {
+            OperationCanceledException => (Interrupted, "interrupted"),
+            ConfigException or ArgumentException => (UsageError, firstLine),
+            DataException or CheckpointException or ImageException or IOException or UnauthorizedAccessException => (Failure, firstLine),
+            _ => (Failure, $"{firstLine} ({inner.GetType().Name}; --verbose shows the stack trace)"),
+        };
+    }
+}

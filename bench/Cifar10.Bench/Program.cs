@@ -1,0 +1,63 @@
+// Training-step throughput of the toolkit's networks, in images per second.
+// The PyTorch peer is bench/pytorch/step_throughput.py (same layers, batch, optimizer and
+// thread count); bench/run.sh runs both and prints the ratios.
+//
+//   dotnet run -c Release --project bench/Cifar10.Bench -- --models simple,resnet18 --batch 128 --threads 2
+//
+// Prints one CSV line per network: model,batch,threads,steps,seconds,images_per_s
+using System.Diagnostics;
+using System.Globalization;
+using Cifar10.Models;
+using Cifar10.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+var options = Args.Parse(args);
+torch.set_num_threads(options.Threads);
+Console.WriteLine("model,batch,threads,steps,seconds,images_per_s");
+foreach (var name in options.Models)
+{
+    torch.manual_seed(0);
+    using var model = ModelCatalog.Create(name, new ModelOptions(Depth: options.Depth));
+    model.train();
+    var config = new TrainConfig { Model = name, LearningRate = 0.01, Momentum = 0.9, WeightDecay = 5e-4 };
+    using var optimizer = OptimizerFactory.Create(config, model.parameters());
+    var step = new TrainingStep(model, optimizer, labelSmoothing: 0);
+    using var images = torch.randn(options.Batch, 3, 32, 32);
+    using var labels = torch.randint(0, 10, [options.Batch], dtype: int64);
+
+    for (int i = 0; i < options.Warmup; i++) Run(step, images, labels);
+    var clock = Stopwatch.StartNew();
+    for (int i = 0; i < options.Steps; i++) Run(step, images, labels);
+    double seconds = clock.Elapsed.TotalSeconds;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{name},{options.Batch},{options.Threads},{options.Steps},{seconds:F3},{options.Batch * options.Steps / seconds:F1}"));
+}
+
+static void Run(TrainingStep step, Tensor images, Tensor labels)
+{
+    using var scope = torch.NewDisposeScope();
+    var (loss, _) = step.Run(images, labels, 0.01);
+    loss.item<float>(); // the same synchronisation point as the training loop
+}
+
+sealed record Args(string[] Models, int Batch, int Threads, int Warmup, int Steps, int Depth)
+{
+    public static Args Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>();
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            if (!args[i].StartsWith("--")) throw new ArgumentException($"unexpected argument '{args[i]}'");
+            values[args[i][2..]] = args[i + 1];
+        }
+        string Get(string key, string fallback) => values.TryGetValue(key, out var v) ? v : fallback;
+        return new Args(
+            Get("models", "simple,deep,wide,tutorial,vgg16,resnet18,resnet18-imagenet").Split(','),
+            int.Parse(Get("batch", "128")),
+            int.Parse(Get("threads", Environment.ProcessorCount.ToString())),
+            int.Parse(Get("warmup", "3")),
+            int.Parse(Get("steps", "10")),
+            int.Parse(Get("depth", "3")));
+    }
+}

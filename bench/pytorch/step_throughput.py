@@ -1,0 +1,57 @@
+"""Training-step throughput in PyTorch: the peer of bench/Cifar10.Bench.
+
+Same networks (models.py), same batch, same optimizer (SGD lr 0.01, momentum 0.9,
+weight decay 5e-4), same thread count, same synthetic normalised input. Prints one CSV line
+per network: model,batch,threads,steps,seconds,images_per_s
+
+    /usr/bin/python3 bench/pytorch/step_throughput.py --models simple,resnet18 --batch 128 --threads 2
+"""
+import argparse
+import os
+import time
+
+import torch
+import torch.nn.functional as F
+
+from models import build
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--models", default="simple,deep,wide,tutorial,vgg16,resnet18,resnet18-imagenet")
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--depth", type=int, default=3)
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    print("model,batch,threads,steps,seconds,images_per_s")
+    for name in args.models.split(","):
+        torch.manual_seed(0)
+        model = build(name, depth=args.depth)
+        model.train()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+        images = torch.randn(args.batch, 3, 32, 32)
+        labels = torch.randint(0, 10, (args.batch,))
+
+        def step():
+            logits = model(images)
+            loss = F.cross_entropy(logits, labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            loss.item()
+
+        for _ in range(args.warmup):
+            step()
+        start = time.perf_counter()
+        for _ in range(args.steps):
+            step()
+        seconds = time.perf_counter() - start
+        print(f"{name},{args.batch},{args.threads},{args.steps},{seconds:.3f},{args.batch * args.steps / seconds:.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+using System.CommandLine;
+using Cifar10.Data;
+
+namespace Cifar10.Cli.Commands;
+
+/// <summary>`download`: fetch (or locate) and verify the data set, and say where it is.</summary>
+public static class DownloadCommand
+{
+    public static Command Build(CliConsole console)
+    {
+        var data = CommonOptions.Data();
+        var url = new Option<string?>("--url") { Description = "Download from this address instead of the official one (http, https or file)" };
+        var md5 = new Option<string?>("--md5") { Description = "Expected MD5 of the archive at --url" };
+        var command = new Command("download", "Download CIFAR-10 (binary version), check its MD5, extract and validate it") { data, url, md5 };
+        command.SetAction(parsed =>
+        {
+            var options = Options(console) with
+            {
+                Url = parsed.GetValue(url) ?? DownloadOptions.OfficialUrl,
+                ExpectedMd5 = parsed.GetValue(md5) ?? (parsed.GetValue(url) is null ? DownloadOptions.OfficialMd5 : null),
+            };
+            var folder = DataLocator.Resolve(parsed.GetValue(data), options);
+            console.Out.WriteLine($"CIFAR-10 ready in {folder}");
+            return Program.Success;
+        });
+        return command;
+    }
+
+    /// <summary>Download settings with progress shown the way this console can show it.</summary>
+    public static DownloadOptions Options(CliConsole console) => new()
+    {
+        Progress = new DownloadProgressPrinter(console),
+    };
+}
+
+/// <summary>Shows download progress as a line rewritten in place on a terminal, every 10% in a log.</summary>
+sealed class DownloadProgressPrinter(CliConsole console) : IProgress<DownloadProgress>
+{
+    int lastDecile = -1;
+
+    public void Report(DownloadProgress value)
+    {
+        double? fraction = value.TotalBytes > 0 ? (double)value.BytesDone / value.TotalBytes : null;
+        string text = fraction is double f
+            ? $"downloading {value.BytesDone / 1e6:F1} / {value.TotalBytes / 1e6:F1} MB ({f:P0})"
+            : $"downloading {value.BytesDone / 1e6:F1} MB";
+        if (console.Interactive)
+        {
+            console.Out.Write($"\r{text}   ");
+            if (fraction >= 1) console.Out.WriteLine();
+            return;
+        }
+        int decile = fraction is double g ? (int)(g * 10) : (int)(value.BytesDone / 10_000_000);
+        if (decile == lastDecile) return;
+        lastDecile = decile;
+        console.Out.WriteLine(text);
+    }
+}

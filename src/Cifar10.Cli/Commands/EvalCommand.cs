@@ -1,0 +1,71 @@
+using System.CommandLine;
+using Cifar10.Data;
+using Cifar10.Evaluation;
+using Cifar10.Runtime;
+using Cifar10.Training;
+
+namespace Cifar10.Cli.Commands;
+
+/// <summary>`eval`: test accuracy, per-class accuracy and the confusion matrix of a checkpoint.</summary>
+public static class EvalCommand
+{
+    public static Command Build(CliConsole console)
+    {
+        var checkpoint = CommonOptions.Checkpoint();
+        var data = CommonOptions.Data();
+        var tta = CommonOptions.Tta();
+        var device = CommonOptions.Device();
+        var threads = CommonOptions.Threads();
+        var batchSize = new Option<int>("--batch-size", "-b") { Description = "Images per forward pass", DefaultValueFactory = _ => 1000 };
+        var output = new Option<string?>("--out", "-o") { Description = "Folder for the CSV files (default: eval-CHECKPOINT[-tta] in the run folder)" };
+        var command = new Command("eval", "Evaluate a checkpoint on the CIFAR-10 test set") { checkpoint, data, tta, device, threads, batchSize, output };
+        command.SetAction(parsed =>
+        {
+            if (parsed.GetValue(batchSize) < 1) throw new ConfigException("batch size must be positive");
+            DeviceSetup.SetThreads(parsed.GetValue(threads));
+            var target = DeviceSetup.Resolve(parsed.GetValue(device)!);
+            var folder = Checkpoint.Locate(parsed.GetRequiredValue(checkpoint));
+            var (model, _) = Checkpoint.LoadModel(folder, target);
+            using var _model = model;
+            var dataFolder = DataLocator.Resolve(parsed.GetValue(data), DownloadCommand.Options(console));
+            using var test = Cifar10Reader.ReadTest(dataFolder);
+            bool useTta = parsed.GetValue(tta);
+            var result = Evaluator.Evaluate(model, test, target, parsed.GetValue(batchSize), useTta);
+
+            var outFolder = parsed.GetValue(output) ?? DefaultOutput(folder, useTta);
+            var written = EvaluationFiles.Write(outFolder, result);
+            Print(console.Out, result, useTta);
+            console.Out.WriteLine($"written: {string.Join(", ", written)}");
+            return Program.Success;
+        });
+        return command;
+    }
+
+    static string DefaultOutput(string checkpointFolder, bool tta)
+    {
+        var full = Path.GetFullPath(checkpointFolder);
+        var parent = Path.GetDirectoryName(full)!;
+        var name = "eval-" + Path.GetFileName(full) + (tta ? "-tta" : "");
+        return Path.Combine(parent, name);
+    }
+
+    public static void Print(TextWriter output, EvaluationResult result, bool tta)
+    {
+        output.WriteLine($"test accuracy: {result.Accuracy:P2} ({result.Count:N0} images{(tta ? ", mirror TTA" : "")}), loss {result.Loss:F4}");
+        output.WriteLine();
+        output.WriteLine("per-class accuracy:");
+        var perClass = result.PerClassAccuracy();
+        for (int c = 0; c < perClass.Length; c++)
+            output.WriteLine($"  {result.ClassNames[c],-12} {perClass[c]:P1}");
+        output.WriteLine();
+        output.WriteLine("confusion matrix (rows: true class, columns: predicted):");
+        var abbreviations = result.ClassNames.Select(n => n.Length > 5 ? n[..5] : n).ToArray();
+        output.WriteLine($"{"",-12}" + string.Concat(abbreviations.Select(a => $"{a,6}")));
+        for (int t = 0; t < abbreviations.Length; t++)
+        {
+            output.Write($"{result.ClassNames[t],-12}");
+            for (int p = 0; p < abbreviations.Length; p++) output.Write($"{result.Confusion[t, p],6}");
+            output.WriteLine();
+        }
+    }
+}

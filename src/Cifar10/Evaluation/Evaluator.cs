@@ -1,0 +1,98 @@
+using Cifar10.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cifar10.Evaluation;
+
+/// <summary>Everything one pass over a labelled set tells: loss, accuracy, the confusion matrix
+/// and each image's prediction (for the reports' sample grids).</summary>
+public sealed record EvaluationResult(
+    double Loss,
+    double Accuracy,
+    int[,] Confusion,
+    int[] Predictions,
+    float[] Confidences,
+    IReadOnlyList<string> ClassNames)
+{
+    public int Count => Predictions.Length;
+
+    /// <summary>Fraction of each true class predicted correctly (NaN for a class with no images).</summary>
+    public double[] PerClassAccuracy()
+    {
+        int classes = Confusion.GetLength(0);
+        var result = new double[classes];
+        for (int c = 0; c < classes; c++)
+        {
+            int total = 0;
+            for (int p = 0; p < classes; p++) total += Confusion[c, p];
+            result[c] = total == 0 ? double.NaN : Confusion[c, c] / (double)total;
+        }
+        return result;
+    }
+}
+
+public static class Evaluator
+{
+    /// <summary>
+    /// Evaluates in eval mode without gradients. With <paramref name="tta"/>, each image's class
+    /// probabilities are the mean over it and its mirror image (the loss is that mean's NLL).
+    /// </summary>
+    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, Cifar10Dataset data, Device device,
+                                            int batchSize = 1000, bool tta = false)
+    {
+        int classes = data.ClassNames.Count;
+        var confusion = new int[classes, classes];
+        var predictions = new int[data.Count];
+        var confidences = new float[data.Count];
+        double lossSum = 0;
+        int correct = 0;
+
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = torch.no_grad();
+            for (int start = 0; start < data.Count; start += batchSize)
+            {
+                using var scope = torch.NewDisposeScope();
+                int length = Math.Min(batchSize, data.Count - start);
+                var images = data.Images.narrow(0, start, length).to(device);
+                var labels = data.Labels.narrow(0, start, length).to(device);
+                var probabilities = Probabilities(model, Normalization.Normalize(images), tta);
+                var (confidence, predicted) = probabilities.max(1);
+                var nll = -probabilities.gather(1, labels.unsqueeze(1)).clamp_min(1e-12).log();
+                lossSum += nll.sum().item<float>();
+
+                var predictedCpu = predicted.cpu().data<long>().ToArray();
+                var labelsCpu = labels.cpu().data<long>().ToArray();
+                var confidenceCpu = confidence.@float().cpu().data<float>().ToArray();
+                for (int i = 0; i < length; i++)
+                {
+                    int truth = (int)labelsCpu[i], guess = (int)predictedCpu[i];
+                    confusion[truth, guess]++;
+                    if (truth == guess) correct++;
+                    predictions[start + i] = guess;
+                    confidences[start + i] = confidenceCpu[i];
+                }
+            }
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+
+        int n = Math.Max(1, data.Count);
+        return new EvaluationResult(data.Count == 0 ? double.NaN : lossSum / n,
+                                    data.Count == 0 ? double.NaN : correct / (double)n,
+                                    confusion, predictions, confidences, data.ClassNames);
+    }
+
+    /// <summary>Softmax probabilities of a normalised batch, averaged over the mirror view with TTA.</summary>
+    public static Tensor Probabilities(nn.Module<Tensor, Tensor> model, Tensor normalized, bool tta)
+    {
+        var probabilities = model.forward(normalized).@float().softmax(1);
+        if (!tta) return probabilities;
+        var mirrored = model.forward(normalized.flip(3)).@float().softmax(1);
+        return (probabilities + mirrored) / 2;
+    }
+}

@@ -1,0 +1,60 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cifar10.Runtime;
+
+/// <summary>Versions and machine facts written beside every result.</summary>
+public sealed record EnvironmentInfo(
+    string ToolkitVersion, string TorchSharpVersion, string LibTorchVersion, string DotNetVersion,
+    string OperatingSystem, string Cpu, int LogicalCores, int TorchThreads, string Device)
+{
+    public static EnvironmentInfo Capture(Device device) => new(
+        typeof(EnvironmentInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown",
+        typeof(torch).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+            ?? typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown",
+        torch.__version__,
+        RuntimeInformation.FrameworkDescription,
+        RuntimeInformation.OSDescription,
+        CpuName(),
+        System.Environment.ProcessorCount,
+        torch.get_num_threads(),
+        device.ToString());
+
+    static string CpuName()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"));
+            if (line is not null) return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+}
+
+/// <summary>Chooses the compute device and thread count, with errors a user can act on.</summary>
+public static class DeviceSetup
+{
+    public static Device Resolve(string name)
+    {
+        var lowered = name.Trim().ToLowerInvariant();
+        if (lowered.StartsWith("cuda") && !torch.cuda.is_available())
+            throw new Training.ConfigException($"device '{name}' requested but CUDA is not available (this build uses TorchSharp-cpu; build with -p:TorchBackend=cuda on a machine with an NVIDIA GPU)");
+        try
+        {
+            return torch.device(lowered);
+        }
+        catch (Exception)
+        {
+            throw new Training.ConfigException($"unknown device '{name}'; use cpu, cuda or cuda:N");
+        }
+    }
+
+    public static void SetThreads(int threads)
+    {
+        if (threads > 0) torch.set_num_threads(threads);
+    }
+}

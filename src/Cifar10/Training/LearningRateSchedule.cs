@@ -1,0 +1,61 @@
+namespace Cifar10.Training;
+
+/// <summary>
+/// The learning rate as a pure function of the global step, so that a resumed run lands on
+/// exactly the rate it would have had, with no scheduler state to save.
+/// Step-based decays (step, multistep) change at epoch boundaries, as PyTorch's StepLR and
+/// MultiStepLR do when stepped once per epoch; cosine and one-cycle move every step.
+/// </summary>
+public sealed class LearningRateSchedule
+{
+    readonly TrainConfig config;
+    readonly long stepsPerEpoch;
+    readonly long totalSteps;
+    readonly long warmupSteps;
+
+    public LearningRateSchedule(TrainConfig config, long stepsPerEpoch)
+    {
+        if (stepsPerEpoch <= 0) throw new ArgumentOutOfRangeException(nameof(stepsPerEpoch), "an epoch needs at least one step");
+        this.config = config;
+        this.stepsPerEpoch = stepsPerEpoch;
+        totalSteps = stepsPerEpoch * config.Epochs;
+        warmupSteps = (long)Math.Round(config.WarmupEpochs * stepsPerEpoch);
+    }
+
+    public long TotalSteps => totalSteps;
+
+    /// <summary>Learning rate for the update at <paramref name="step"/> (0-based over the whole run).</summary>
+    public double At(long step)
+    {
+        double baseRate = config.LearningRate;
+        double progress = totalSteps <= 1 ? 0 : (double)step / (totalSteps - 1);
+        long epoch = step / stepsPerEpoch;
+        double rate = config.Schedule switch
+        {
+            "constant" => baseRate,
+            "step" => baseRate * Math.Pow(config.Gamma, epoch / config.StepEpochs),
+            "multistep" => baseRate * Math.Pow(config.Gamma, config.Milestones.Count(m => epoch >= m)),
+            "cosine" => baseRate * 0.5 * (1 + Math.Cos(Math.PI * progress)),
+            "onecycle" => OneCycle(baseRate, progress),
+            _ => throw new ConfigException($"unknown schedule '{config.Schedule}'"),
+        };
+        if (warmupSteps > 0 && step < warmupSteps)
+            rate *= (step + 1) / (double)warmupSteps;
+        return rate;
+    }
+
+    /// <summary>PyTorch OneCycleLR's defaults: start at max/25, rise over the first 30% (cosine),
+    /// then anneal (cosine) to max/25/1e4.</summary>
+    static double OneCycle(double maxRate, double progress)
+    {
+        const double peakAt = 0.3;
+        double initial = maxRate / 25;
+        double final = initial / 1e4;
+        if (progress <= peakAt)
+            return Cosine(initial, maxRate, progress / peakAt);
+        return Cosine(maxRate, final, (progress - peakAt) / (1 - peakAt));
+    }
+
+    static double Cosine(double from, double to, double fraction) =>
+        to + (from - to) * 0.5 * (1 + Math.Cos(Math.PI * fraction));
+}

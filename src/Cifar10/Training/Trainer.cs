@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using Cifar10.Data;
+using Cifar10.Evaluation;
+using Cifar10.Reporting;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cifar10.Training;
+
+public sealed record TrainingOutcome(int EpochsCompleted, double BestValAccuracy, int BestEpoch, double Seconds);
+
+/// <summary>
+/// The epoch loop: shuffled batches of the uint8 training tensor, augmented and normalised on
+/// the device, one optimizer step each; then validation, logs and checkpoints. Everything
+/// random is derived from (seed, epoch), so a run resumed from its last checkpoint continues
+/// exactly as if it had never stopped.
+/// </summary>
+public sealed class Trainer
+{
+    readonly TrainConfig config;
+    readonly nn.Module<Tensor, Tensor> model;
+    readonly Device device;
+    readonly string modelName;
+
+    public Trainer(TrainConfig config, nn.Module<Tensor, Tensor> model, Device device)
+    {
+        this.config = config.Validated();
+        this.model = model;
+        this.device = device;
+        modelName = config.Model;
+    }
+
+    /// <summary>How many optimizer steps an epoch over <paramref name="trainCount"/> images takes.
+    /// A final batch of one image is dropped: batch norm cannot train on it.</summary>
+    public static int StepsPerEpoch(int trainCount, int batchSize)
+    {
+        int steps = trainCount / batchSize;
+        int remainder = trainCount % batchSize;
+        return remainder >= 2 || steps == 0 ? steps + 1 : steps;
+    }
+
+    public TrainingOutcome Fit(Cifar10Dataset train, Cifar10Dataset validation, RunFolder run,
+                               ITrainingObserver observer, CancellationToken cancellation, bool resume = false)
+    {
+        if (train.Count < 2) throw new ConfigException($"training needs at least 2 images (got {train.Count})");
+        model.to(device);
+        using var optimizer = OptimizerFactory.Create(config, model.parameters());
+        int stepsPerEpoch = StepsPerEpoch(train.Count, config.BatchSize);
+        var schedule = new LearningRateSchedule(config, stepsPerEpoch);
+
+        int completedEpochs = 0;
+        long globalStep = 0;
+        double bestValAccuracy = double.NaN;
+        int bestEpoch = 0;
+        if (resume)
+        {
+            var state = Checkpoint.ReadState(Checkpoint.Locate(run.Last));
+            Checkpoint.LoadWeights(model, run.Last);
+            Checkpoint.LoadOptimizer(optimizer, run.Last);
+            (completedEpochs, globalStep, bestValAccuracy, bestEpoch) = (state.Epoch, state.GlobalStep, state.BestValAccuracy, state.BestEpoch);
+            run.TruncateLogs(completedEpochs, globalStep);
+            observer.Message($"resuming {run.Path} after epoch {completedEpochs} of {config.Epochs}");
+        }
+
+        // The whole set goes to the device once, as uint8; batches are cut from it by index.
+        using var onDevice = train.To(device);
+        var (images, labels) = (onDevice.Images, onDevice.Labels);
+        var tensorBoard = torch.utils.tensorboard.SummaryWriter(run.File(RunFolder.TensorBoardFolder));
+        var clock = Stopwatch.StartNew();
+
+        for (int epoch = completedEpochs + 1; epoch <= config.Epochs; epoch++)
+        {
+            var epochClock = Stopwatch.StartNew();
+            observer.EpochStarted(epoch, config.Epochs, stepsPerEpoch);
+            var (trainLoss, trainAccuracy, learningRates) =
+                TrainOneEpoch(epoch, images, labels, optimizer, schedule, stepsPerEpoch, globalStep, observer, cancellation);
+            globalStep += stepsPerEpoch;
+            double trainSeconds = epochClock.Elapsed.TotalSeconds;
+
+            var validated = validation.Count > 0
+                ? Evaluator.Evaluate(model, validation, device, config.EvalBatchSize)
+                : null;
+            double valAccuracy = validated?.Accuracy ?? double.NaN;
+            bool isBest = validated is not null && (double.IsNaN(bestValAccuracy) || valAccuracy > bestValAccuracy);
+            if (isBest) (bestValAccuracy, bestEpoch) = (valAccuracy, epoch);
+
+            var metrics = new EpochMetrics(epoch, learningRates[^1], trainLoss, trainAccuracy,
+                                           validated?.Loss ?? double.NaN, valAccuracy,
+                                           epochClock.Elapsed.TotalSeconds, train.Count / trainSeconds);
+            // Logs first, checkpoint last: a run killed in between redoes this epoch on resume
+            // and TruncateLogs drops the row written here.
+            MetricsCsv.Append(run.File(RunFolder.MetricsFile), metrics);
+            LearningRateCsv.Append(run.File(RunFolder.LearningRateFile),
+                                   learningRates.Select((rate, i) => (globalStep - stepsPerEpoch + i, rate)).ToList());
+            WriteTensorBoard(tensorBoard, metrics);
+
+            var state = new CheckpointState
+            {
+                Epoch = epoch, GlobalStep = globalStep, BestValAccuracy = bestValAccuracy, BestEpoch = bestEpoch,
+                Model = modelName, Dropout = config.Dropout, Depth = config.Depth,
+                NumClasses = train.ClassNames.Count, ClassNames = train.ClassNames.ToArray(),
+            };
+            Checkpoint.Save(run.Last, model, optimizer, state);
+            if (isBest) Checkpoint.Save(run.Best, model, null, state);
+            observer.EpochCompleted(metrics, isBest);
+        }
+
+        return new TrainingOutcome(config.Epochs, bestValAccuracy, bestEpoch, clock.Elapsed.TotalSeconds);
+    }
+
+    (double Loss, double Accuracy, double[] LearningRates) TrainOneEpoch(
+        int epoch, Tensor images, Tensor labels, optim.Optimizer optimizer, LearningRateSchedule schedule,
+        int stepsPerEpoch, long firstStep, ITrainingObserver observer, CancellationToken cancellation)
+    {
+        model.train();
+        using var shuffleGenerator = new Generator((ulong)Seeds.ForEpoch(config.Seed, epoch, Seeds.Shuffle), device);
+        using var augmentGenerator = new Generator((ulong)Seeds.ForEpoch(config.Seed, epoch, Seeds.Augment), device);
+        torch.manual_seed(Seeds.ForEpoch(config.Seed, epoch, Seeds.Dropout)); // dropout draws from the global generator
+        using var order = torch.randperm(images.shape[0], generator: shuffleGenerator, device: device);
+
+        var augment = new AugmentOptions { Crop = config.RandomCrop, Padding = 4, Flip = config.HorizontalFlip, Cutout = config.Cutout };
+        var update = new TrainingStep(model, optimizer, config.LabelSmoothing);
+        var learningRates = new double[stepsPerEpoch];
+        double lossSum = 0;
+        long correct = 0, seen = 0;
+        var clock = Stopwatch.StartNew();
+
+        for (int step = 0; step < stepsPerEpoch; step++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var scope = torch.NewDisposeScope();
+            int start = step * config.BatchSize;
+            int length = (int)Math.Min(config.BatchSize, images.shape[0] - start);
+            var batch = order.narrow(0, start, length);
+            var x = Normalization.Normalize(Augmentation.Apply(images.index_select(0, batch), augment, augmentGenerator));
+            var y = labels.index_select(0, batch);
+
+            double rate = schedule.At(firstStep + step);
+            learningRates[step] = rate;
+            var (loss, logits) = update.Run(x, y, rate);
+
+            lossSum += loss.item<float>() * length;
+            correct += logits.argmax(1).eq(y).sum().item<long>();
+            seen += length;
+            observer.StepCompleted(new StepProgress(epoch, config.Epochs, step + 1, stepsPerEpoch, lossSum / seen,
+                                                    correct / (double)seen, seen / clock.Elapsed.TotalSeconds, rate));
+        }
+        return (lossSum / seen, correct / (double)seen, learningRates);
+    }
+
+    static void WriteTensorBoard(Modules.SummaryWriter writer, EpochMetrics metrics)
+    {
+        writer.add_scalar("loss/train", (float)metrics.TrainLoss, metrics.Epoch);
+        writer.add_scalar("accuracy/train", (float)metrics.TrainAccuracy, metrics.Epoch);
+        if (!double.IsNaN(metrics.ValAccuracy))
+        {
+            writer.add_scalar("loss/validation", (float)metrics.ValLoss, metrics.Epoch);
+            writer.add_scalar("accuracy/validation", (float)metrics.ValAccuracy, metrics.Epoch);
+        }
+        writer.add_scalar("learning_rate", (float)metrics.LearningRate, metrics.Epoch);
+        writer.add_scalar("images_per_second", (float)metrics.ImagesPerSecond, metrics.Epoch);
+    }
+}

@@ -1,0 +1,115 @@
+using Cifar10.Models;
+using Cifar10.Reporting;
+using Cifar10.Training;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Cifar10.Tests.Training;
+
+public class ResumeTests : IDisposable
+{
+    readonly string root = Directory.CreateTempSubdirectory("cifar10-resume-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    static readonly TrainConfig Config = new()
+    {
+        Model = "deep", Epochs = 3, BatchSize = 32, LearningRate = 0.05, Seed = 7, Threads = 1,
+        Cutout = 8, Schedule = "onecycle", EvalBatchSize = 64,
+    };
+
+    static nn.Module<Tensor, Tensor> FreshModel()
+    {
+        torch.manual_seed(Config.Seed);
+        return ModelCatalog.Create(Config.Model, new ModelOptions());
+    }
+
+    /// <summary>Cancels training right after the given epoch has been checkpointed.</summary>
+    sealed class StopAfter(int epoch, CancellationTokenSource source) : ITrainingObserver
+    {
+        public void EpochCompleted(EpochMetrics metrics, bool isBest)
+        {
+            if (metrics.Epoch == epoch) source.Cancel();
+        }
+    }
+
+    [Fact]
+    public void InterruptedAndResumedRunEndsWithTheSameMetricsAndWeights()
+    {
+        torch.set_num_threads(1);
+        using var train = TinyData.Make(160, seed: 1);
+        using var validation = TinyData.Make(64, seed: 2);
+
+        var straight = RunFolder.Create(Path.Combine(root, "straight"), overwrite: false);
+        using (var model = FreshModel())
+            new Trainer(Config, model, CPU).Fit(train, validation, straight, SilentObserver.Instance, CancellationToken.None);
+
+        var interrupted = RunFolder.Create(Path.Combine(root, "interrupted"), overwrite: false);
+        using (var stop = new CancellationTokenSource())
+        using (var model = FreshModel())
+        {
+            Assert.Throws<OperationCanceledException>(() =>
+                new Trainer(Config, model, CPU).Fit(train, validation, interrupted, new StopAfter(1, stop), stop.Token));
+        }
+        Assert.Single(interrupted.ReadMetrics());
+        using (var model = FreshModel())
+            new Trainer(Config, model, CPU).Fit(train, validation, interrupted, SilentObserver.Instance, CancellationToken.None, resume: true);
+
+        var expected = straight.ReadMetrics();
+        var actual = interrupted.ReadMetrics();
+        Assert.Equal(3, expected.Count);
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].Epoch, actual[i].Epoch);
+            Assert.Equal(expected[i].LearningRate, actual[i].LearningRate);
+            Assert.Equal(expected[i].TrainLoss, actual[i].TrainLoss);
+            Assert.Equal(expected[i].TrainAccuracy, actual[i].TrainAccuracy);
+            Assert.Equal(expected[i].ValLoss, actual[i].ValLoss);
+            Assert.Equal(expected[i].ValAccuracy, actual[i].ValAccuracy);
+        }
+        Assert.Equal(LearningRateCsv.Read(straight.File(RunFolder.LearningRateFile)),
+                     LearningRateCsv.Read(interrupted.File(RunFolder.LearningRateFile)));
+
+        using var a = FreshModel();
+        using var b = FreshModel();
+        Checkpoint.LoadWeights(a, straight.Last);
+        Checkpoint.LoadWeights(b, interrupted.Last);
+        foreach (var ((name, pa), (_, pb)) in a.named_parameters().Zip(b.named_parameters()))
+            Assert.True(pa.allclose(pb, rtol: 0, atol: 0), $"parameter {name} differs after resume");
+    }
+
+    [Fact]
+    public void TrainingLearnsTheTinyTaskAndWritesItsFiles()
+    {
+        using var train = TinyData.Make(320, seed: 3);
+        using var validation = TinyData.Make(100, seed: 4);
+        var run = RunFolder.Create(Path.Combine(root, "learns"), overwrite: false);
+        var config = Config with { Model = "simple", Epochs = 4, Cutout = 0, LearningRate = 0.05, Schedule = "constant" };
+        torch.manual_seed(1);
+        using var model = ModelCatalog.Create("simple", new ModelOptions());
+        var outcome = new Trainer(config, model, CPU).Fit(train, validation, run, SilentObserver.Instance, CancellationToken.None);
+
+        Assert.True(outcome.BestValAccuracy > 0.5, $"validation accuracy {outcome.BestValAccuracy:P1} should be far above 10% chance");
+        Assert.True(File.Exists(Path.Combine(run.Last, Checkpoint.ModelFile)));
+        Assert.True(File.Exists(Path.Combine(run.Best, Checkpoint.StateFile)));
+        Assert.NotEmpty(Directory.GetFiles(run.File(RunFolder.TensorBoardFolder), "events.out.tfevents*", SearchOption.AllDirectories));
+        var header = File.ReadLines(run.File(RunFolder.MetricsFile)).First();
+        Assert.Equal("epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds,images_per_s", header);
+        Assert.Equal(4, run.ReadMetrics().Count);
+    }
+
+    [Fact]
+    public void ExistingRunFolderIsNotOverwrittenWithoutForce()
+    {
+        var path = Path.Combine(root, "kept");
+        Directory.CreateDirectory(path);
+        File.WriteAllText(Path.Combine(path, "metrics.csv"), "precious");
+        var e = Assert.Throws<ConfigException>(() => RunFolder.Create(path, overwrite: false));
+        Assert.Contains("--force", e.Message);
+        Assert.Equal("precious", File.ReadAllText(Path.Combine(path, "metrics.csv")));
+        RunFolder.Create(path, overwrite: true);
+        Assert.False(File.Exists(Path.Combine(path, "metrics.csv")));
+    }
+}

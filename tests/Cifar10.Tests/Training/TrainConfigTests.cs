@@ -1,0 +1,56 @@
+using Cifar10.Training;
+using Xunit;
+
+namespace Cifar10.Tests.Training;
+
+public class TrainConfigTests
+{
+    [Theory]
+    [InlineData(0, 128, 0.1, "epochs must be positive")]
+    [InlineData(-1, 128, 0.1, "epochs must be positive")]
+    [InlineData(1, 0, 0.1, "batch size must be positive")]
+    [InlineData(1, 128, 0.0, "learning rate must be positive")]
+    [InlineData(1, 128, -0.5, "learning rate must be positive")]
+    public void NonPositiveEpochsBatchOrRateAreRejected(int epochs, int batch, double rate, string message)
+    {
+        var e = Assert.Throws<ConfigException>(() => new TrainConfig { Epochs = epochs, BatchSize = batch, LearningRate = rate }.Validated());
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void UnknownOptimizerAndScheduleNameTheChoices()
+    {
+        var e = Assert.Throws<ConfigException>(() => new TrainConfig { Optimizer = "lion" }.Validated());
+        Assert.Contains("sgd, adam, adamw", e.Message);
+        e = Assert.Throws<ConfigException>(() => new TrainConfig { Schedule = "poly" }.Validated());
+        Assert.Contains("onecycle", e.Message);
+    }
+
+    [Fact]
+    public void NesterovNeedsSgdWithMomentum()
+    {
+        Assert.Throws<ConfigException>(() => new TrainConfig { Nesterov = true, Optimizer = "adam" }.Validated());
+        Assert.Throws<ConfigException>(() => new TrainConfig { Nesterov = true, Momentum = 0 }.Validated());
+        new TrainConfig { Nesterov = true }.Validated();
+    }
+
+    [Fact]
+    public void ConfigRoundTripsThroughJson()
+    {
+        var config = new TrainConfig { Model = "deep", Milestones = [3, 7], Dropout = 0.25, Seed = 42, Nesterov = true };
+        var json = System.Text.Json.JsonSerializer.Serialize(config, TrainConfig.Json);
+        var back = System.Text.Json.JsonSerializer.Deserialize<TrainConfig>(json, TrainConfig.Json)!;
+        Assert.Equal(json, System.Text.Json.JsonSerializer.Serialize(back, TrainConfig.Json));
+        Assert.Contains("\"learning_rate\"", json);
+    }
+
+    [Theory]
+    [InlineData(10, 4, 3)]   // 4+4+2
+    [InlineData(9, 4, 2)]    // 4+4, the lone ninth image is dropped (batch norm cannot train on one)
+    [InlineData(8, 4, 2)]
+    [InlineData(3, 128, 1)]
+    public void StepsPerEpochKeepsPartialBatchesOfTwoOrMore(int count, int batch, int expected)
+    {
+        Assert.Equal(expected, Trainer.StepsPerEpoch(count, batch));
+    }
+}
