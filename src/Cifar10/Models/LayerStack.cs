@@ -1,0 +1,39 @@
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Cifar10.Models;
+
+/// <summary>
+/// A flat stack of layers run one after another, registered under the names "0", "1", … exactly like
+/// PyTorch's nn.Sequential, so state-dict keys ("0.weight", "22.bias") match the PyTorch peer and a summary lists
+/// every layer at depth 1. A subclass (rather than a bare Sequential) keeps the network's own type name.
+/// </summary>
+public abstract class LayerStack : Module<Tensor, Tensor>
+{
+    private readonly Module<Tensor, Tensor>[] layers;
+
+    protected LayerStack(string name, IReadOnlyList<Module<Tensor, Tensor>> layers) : base(name)
+    {
+        if (layers.Count == 0)
+            throw new ArgumentException("a layer stack needs at least one layer", nameof(layers));
+
+        this.layers = layers.ToArray();
+        for (var i = 0; i < this.layers.Length; i++)
+            register_module(i.ToString(System.Globalization.CultureInfo.InvariantCulture), this.layers[i]);
+
+        // Picks up any fields a subclass declares; the indexed layers above are already registered.
+        RegisterComponents();
+    }
+
+    /// <summary>The layers in execution order.</summary>
+    public IReadOnlyList<Module<Tensor, Tensor>> Layers => layers;
+
+    public override Tensor forward(Tensor input)
+    {
+        var x = input;
+        // call() so that forward hooks fire; intermediate tensors belong to the caller's dispose scope.
+        foreach (var layer in layers)
+            x = layer.call(x);
+        return x;
+    }
+}

@@ -1,0 +1,60 @@
+// vgg16 — VGG-16 with batch norm, adapted to 32×32 inputs.
+// Source: kuangliu/pytorch-cifar, models/vgg.py, VGG('VGG16') (https://github.com/kuangliu/pytorch-cifar);
+//         PyTorch peer: bench/pytorch/models.py VGG.
+// Reported accuracy: 92.64% (kuangliu/pytorch-cifar README).
+// Parameters (10 classes): 14,728,266.
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Cifar10.Models;
+
+/// <summary>13 conv-BN-ReLU layers with 5 max-pools (32→1), AvgPool2d(1, 1), Linear(512, classes).</summary>
+public sealed class Vgg16 : Module<Tensor, Tensor>
+{
+    /// <summary>Channel counts; 0 stands for the 'M' (max-pool) entries of kuangliu's cfg.</summary>
+    private static readonly int[] Config = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0];
+    private const int MaxPool = 0;
+
+    private readonly Sequential features;
+    private readonly Linear classifier;
+
+    public Vgg16(int numClasses = 10) : base(nameof(Vgg16))
+    {
+        ModelGuards.RequireClasses(numClasses);
+
+        features = MakeLayers(Config);
+        // Five 2×2 pools take 32×32 down to 1×1, so the features are just the 512 channels.
+        classifier = Linear(512, numClasses);
+
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        var x = features.call(input);
+        x = x.flatten(1);
+        return classifier.call(x);
+    }
+
+    private static Sequential MakeLayers(IEnumerable<int> config)
+    {
+        var layers = new List<Module<Tensor, Tensor>>();
+        long inChannels = 3;
+        foreach (var v in config)
+        {
+            if (v == MaxPool)
+            {
+                layers.Add(MaxPool2d(kernel_size: 2, stride: 2));
+                continue;
+            }
+            layers.Add(Conv2d(inChannels, v, kernel_size: 3, padding: 1));
+            layers.Add(BatchNorm2d(v));
+            layers.Add(ReLU(inplace: true));
+            inChannels = v;
+        }
+        // A no-op kept from the original so layer indices (and state-dict keys) match it.
+        layers.Add(AvgPool2d(kernel_size: 1, stride: 1));
+        return Sequential(layers.ToArray());
+    }
+}

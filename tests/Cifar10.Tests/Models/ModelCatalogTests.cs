@@ -1,0 +1,117 @@
+using Cifar10.Models;
+using Xunit;
+
+namespace Cifar10.Tests.Models;
+
+public class ModelCatalogTests
+{
+    private static readonly string[] ExpectedNames =
+        ["simple", "deep", "wide", "tutorial", "vgg16", "resnet18", "resnet18-imagenet"];
+
+    [Fact]
+    public void ListsEveryNetworkOnceInOrder()
+    {
+        Assert.Equal(ExpectedNames, ModelCatalog.All.Select(m => m.Name));
+        Assert.All(ModelCatalog.All, m =>
+        {
+            Assert.False(string.IsNullOrWhiteSpace(m.Description));
+            Assert.False(string.IsNullOrWhiteSpace(m.Source));
+            Assert.False(string.IsNullOrWhiteSpace(m.ReportedAccuracy));
+        });
+    }
+
+    [Fact]
+    public void FlagsWhichNetworksTakeDropoutAndDepth()
+    {
+        Assert.Equal(["deep", "wide"], ModelCatalog.All.Where(m => m.HasDropout).Select(m => m.Name));
+        Assert.Equal(["tutorial"], ModelCatalog.All.Where(m => m.HasDepth).Select(m => m.Name));
+    }
+
+    [Theory]
+    [InlineData("ResNet18", "resnet18")]
+    [InlineData("WIDE", "wide")]
+    [InlineData("resnet18-ImageNet", "resnet18-imagenet")]
+    public void LooksNamesUpIgnoringCase(string query, string expected)
+    {
+        Assert.Equal(expected, ModelCatalog.Get(query).Name);
+    }
+
+    [Theory]
+    [InlineData("resnet")]
+    [InlineData("")]
+    [InlineData("vgg")]
+    public void UnknownNameListsTheChoices(string name)
+    {
+        var error = Assert.Throws<ArgumentException>(() => ModelCatalog.Create(name, new ModelOptions()));
+
+        Assert.StartsWith(
+            $"unknown model '{name}'; choose one of: simple, deep, wide, tutorial, vgg16, resnet18, resnet18-imagenet",
+            error.Message);
+        Assert.Throws<ArgumentException>(() => ModelCatalog.Get(name));
+    }
+
+    [Theory]
+    [InlineData("simple")]
+    [InlineData("tutorial")]
+    [InlineData("vgg16")]
+    [InlineData("resnet18")]
+    [InlineData("resnet18-imagenet")]
+    public void DropoutForANetworkWithoutDropoutIsRejected(string name)
+    {
+        // Exactly ArgumentException: the value is fine, the option does not apply.
+        var error = Assert.Throws<ArgumentException>(() => ModelCatalog.Create(name, new ModelOptions(Dropout: 0.2)));
+
+        Assert.Contains($"model '{name}' has no dropout", error.Message);
+    }
+
+    [Theory]
+    [InlineData("deep", 1.0)]
+    [InlineData("deep", -0.1)]
+    [InlineData("wide", 1.5)]
+    [InlineData("wide", double.NaN)]
+    public void DropoutOutsideZeroToOneIsOutOfRange(string name, double p)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => ModelCatalog.Create(name, new ModelOptions(Dropout: p)));
+
+        Assert.Contains("dropout probability must be in [0, 1)", error.Message);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.999)]
+    public void DropoutAtTheEdgesOfTheRangeIsAccepted(double p)
+    {
+        using var model = ModelCatalog.Create("wide", new ModelOptions(Dropout: p));
+
+        Assert.NotNull(model);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(0)]
+    public void TutorialDepthOutsideTwoToFourIsOutOfRange(int depth)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(
+            () => ModelCatalog.Create("tutorial", new ModelOptions(Depth: depth)));
+
+        Assert.Equal("depth", error.ParamName);
+        Assert.Contains("tutorial depth must be between 2 and 4", error.Message);
+    }
+
+    [Theory]
+    [InlineData("simple", 0)]
+    [InlineData("resnet18", -1)]
+    public void NumberOfClassesMustBePositive(string name, int classes)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => ModelCatalog.Create(name, new ModelOptions(NumClasses: classes)));
+    }
+
+    [Fact]
+    public void InfoCreateValidatesLikeCatalogCreate()
+    {
+        var simple = ModelCatalog.Get("simple");
+
+        Assert.Throws<ArgumentException>(() => simple.Create(new ModelOptions(Dropout: 0.5)));
+    }
+}
