@@ -1,0 +1,31 @@
+using System.Globalization;
+
+namespace Cifar10.Reporting;
+
+/// <summary>How numbers look to a person (plots, HTML, Markdown). Invariant culture so reports read the same on
+/// every machine; accuracies are stored as fractions but shown as percentages.</summary>
+internal static class DisplayFormat
+{
+    public const string NotAvailable = "n/a";
+
+    public static string Percent(double fraction, int decimals = 2) =>
+        double.IsFinite(fraction)
+            ? (fraction * 100).ToString("F" + decimals, CultureInfo.InvariantCulture) + "%"
+            : NotAvailable;
+
+    public static string Number(double value, string format = "G4") =>
+        double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : NotAvailable;
+
+    public static string Integer(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>"42.3 s", "12 min 05 s" or "2 h 03 min": precise for short runs, compact for long ones.</summary>
+    public static string Duration(double seconds)
+    {
+        if (!double.IsFinite(seconds)) return NotAvailable;
+        if (seconds < 60) return seconds.ToString("F1", CultureInfo.InvariantCulture) + " s";
+        var time = TimeSpan.FromSeconds(Math.Round(seconds));
+        return time.TotalHours >= 1
+            ? $"{(int)time.TotalHours} h {time.Minutes:00} min"
+            : $"{time.Minutes} min {time.Seconds:00} s";
+    }
+}

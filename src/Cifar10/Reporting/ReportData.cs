@@ -1,0 +1,48 @@
+namespace Cifar10.Reporting;
+
+// Plain data handed to the reporting layer. Nothing here depends on TorchSharp, so reports can be
+// produced (and tested) from numbers alone. Accuracies are fractions in 0..1; reports show percentages.
+
+/// <summary>One row of metrics.csv. ValLoss/ValAccuracy are NaN when the run has no validation set.</summary>
+public sealed record EpochMetrics(
+    int Epoch,
+    double LearningRate,
+    double TrainLoss,
+    double TrainAccuracy,
+    double ValLoss,
+    double ValAccuracy,
+    double Seconds,
+    double ImagesPerSecond);
+
+/// <summary>A test image with the model's verdict. <paramref name="Chw"/> holds 3*32*32 bytes laid out as in
+/// the CIFAR binary files: all red rows, then all green rows, then all blue rows.</summary>
+public sealed record SampleImage(byte[] Chw, int TrueLabel, int PredictedLabel, double Confidence)
+{
+    public const int Side = 32;
+    public const int ByteCount = 3 * Side * Side;
+
+    public bool IsCorrect => TrueLabel == PredictedLabel;
+}
+
+/// <summary>Everything <see cref="RunReport"/> needs to describe one finished training run.</summary>
+public sealed record RunReportData(
+    string RunName,
+    IReadOnlyList<KeyValuePair<string, string>> Config,   // shown as a table, in order
+    IReadOnlyList<EpochMetrics> Epochs,
+    IReadOnlyList<(long Step, double LearningRate)> LearningRates,
+    IReadOnlyList<string> ClassNames,
+    int[,] Confusion,            // [true, predicted] counts on the test set
+    double TestAccuracy,         // fraction 0..1
+    IReadOnlyList<SampleImage> Samples,          // e.g. first 32 test images with predictions
+    IReadOnlyList<SampleImage> ConfidentlyWrong); // most confident wrong predictions, most confident first
+
+/// <summary>One trial of a hyper-parameter sweep. <paramref name="Settings"/> holds the values of the swept
+/// settings for this trial, in order; <paramref name="RunDir"/> is where its report.html lives.
+/// <paramref name="TestAccuracy"/> is null when the trial was not evaluated on the test set.</summary>
+public sealed record SweepTrial(
+    string Name,
+    IReadOnlyList<KeyValuePair<string, string>> Settings,
+    string RunDir,
+    IReadOnlyList<EpochMetrics> Epochs,
+    double? TestAccuracy,
+    double Seconds);
