@@ -53,6 +53,9 @@ public static class Program
         root.Subcommands.Add(TrainCommand.Build(console));
         root.Subcommands.Add(EvalCommand.Build(console));
         root.Subcommands.Add(PredictCommand.Build(console));
+        root.Subcommands.Add(ReportCommand.Build(console));
+        root.Subcommands.Add(SweepCommand.Build(console));
+        root.Subcommands.Add(LearningRateFinderCommand.Build(console));
         return root;
     }
 

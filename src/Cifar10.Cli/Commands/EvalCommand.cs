@@ -33,7 +33,7 @@ public static class EvalCommand
             var result = Evaluator.Evaluate(model, test, target, parsed.GetValue(batchSize), useTta);
 
             var outFolder = parsed.GetValue(output) ?? DefaultOutput(folder, useTta);
-            var written = EvaluationFiles.Write(outFolder, result);
+            var written = EvaluationFiles.Write(outFolder, result, useTta);
             Print(console.Out, result, useTta);
             console.Out.WriteLine($"written: {string.Join(", ", written)}");
             return Program.Success;

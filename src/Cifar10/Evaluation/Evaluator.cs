@@ -10,6 +10,7 @@ public sealed record EvaluationResult(
     double Loss,
     double Accuracy,
     int[,] Confusion,
+    int[] TrueLabels,
     int[] Predictions,
     float[] Confidences,
     IReadOnlyList<string> ClassNames)
@@ -42,6 +43,7 @@ public static class Evaluator
     {
         int classes = data.ClassNames.Count;
         var confusion = new int[classes, classes];
+        var trueLabels = new int[data.Count];
         var predictions = new int[data.Count];
         var confidences = new float[data.Count];
         double lossSum = 0;
@@ -68,9 +70,10 @@ public static class Evaluator
                 var confidenceCpu = confidence.@float().cpu().data<float>().ToArray();
                 for (int i = 0; i < length; i++)
                 {
-                    int truth = (int)labelsCpu[i], guess = (int)predictedCpu[i];
-                    confusion[truth, guess]++;
-                    if (truth == guess) correct++;
+                    int label = (int)labelsCpu[i], guess = (int)predictedCpu[i];
+                    confusion[label, guess]++;
+                    if (label == guess) correct++;
+                    trueLabels[start + i] = label;
                     predictions[start + i] = guess;
                     confidences[start + i] = confidenceCpu[i];
                 }
@@ -84,7 +87,7 @@ public static class Evaluator
         int n = Math.Max(1, data.Count);
         return new EvaluationResult(data.Count == 0 ? double.NaN : lossSum / n,
                                     data.Count == 0 ? double.NaN : correct / (double)n,
-                                    confusion, predictions, confidences, data.ClassNames);
+                                    confusion, trueLabels, predictions, confidences, data.ClassNames);
     }
 
     /// <summary>Softmax probabilities of a normalised batch, averaged over the mirror view with TTA.</summary>

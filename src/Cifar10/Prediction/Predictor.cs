@@ -26,7 +26,9 @@ public sealed class Predictor : IDisposable
         this.device = device;
         var (loaded, state) = Checkpoint.LoadModel(checkpoint, device);
         model = loaded;
-        ClassNames = state.ClassNames.Length > 0 ? state.ClassNames : Cifar10Reader.DefaultClassNames;
+        ClassNames = state.ClassNames.Length > 0
+            ? state.ClassNames
+            : throw new CheckpointException($"checkpoint {checkpoint} does not record its class names");
     }
 
     /// <summary>Top-<paramref name="k"/> classes for each file, in the order given. A file that

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Cifar10.Reporting;
 
 /// <summary>Writes the plots, CSV tables and a self-contained report.html describing one training run.</summary>
@@ -34,23 +32,11 @@ public static class RunReport
         }
 
         var perClass = ConfusionSummary.PerClass(data.Confusion, data.ClassNames);
-        AtomicFile.WriteAllText(PathOf("confusion_matrix.csv"), ConfusionCsv(data));
-        written.Add(PathOf("confusion_matrix.csv"));
-        AtomicFile.WriteAllText(PathOf("per_class_accuracy.csv"), Csv.Document(["class", "correct", "total", "accuracy"],
-            perClass.Select(c => new[] { c.ClassName, Csv.Number(c.Correct), Csv.Number(c.Total), Csv.Number(c.Accuracy) })));
-        written.Add(PathOf("per_class_accuracy.csv"));
+        written.AddRange(ConfusionTables.Write(runDir, data.Confusion, data.ClassNames));
 
         var images = plots.ToDictionary(p => p.File, p => Html.EmbeddedPng(PathOf(p.File), p.Title));
         AtomicFile.WriteAllText(PathOf(HtmlFileName), RunReportPage.Render(data, perClass, images));
         written.Add(PathOf(HtmlFileName));
         return written;
-    }
-
-    private static string ConfusionCsv(RunReportData data)
-    {
-        var names = data.ClassNames;
-        return Csv.Document(new[] { "true\\predicted" }.Concat(names),
-            names.Select((name, row) => new[] { name }.Concat(
-                Enumerable.Range(0, names.Count).Select(column => data.Confusion[row, column].ToString(CultureInfo.InvariantCulture)))));
     }
 }

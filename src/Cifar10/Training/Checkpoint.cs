@@ -31,7 +31,7 @@ public static class Checkpoint
     public const string OptimizerFile = "optimizer.bin";
     public const string StateFile = "state.json";
 
-    public static void Save(string folder, nn.Module model, optim.Optimizer? optimizer, CheckpointState state)
+    public static void Save(string folder, nn.Module model, TorchSharp.Modules.OptimizerHelper? optimizer, CheckpointState state)
     {
         var parent = Path.GetDirectoryName(Path.GetFullPath(folder))!;
         Directory.CreateDirectory(parent);
@@ -108,7 +108,7 @@ public static class Checkpoint
         }
     }
 
-    public static void LoadOptimizer(optim.Optimizer optimizer, string folder)
+    public static void LoadOptimizer(TorchSharp.Modules.OptimizerHelper optimizer, string folder)
     {
         var file = Path.Combine(folder, OptimizerFile);
         if (!File.Exists(file)) throw new CheckpointException($"checkpoint {folder} has no {OptimizerFile}");

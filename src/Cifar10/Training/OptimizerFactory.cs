@@ -7,7 +7,7 @@ namespace Cifar10.Training;
 /// <summary>Builds the optimizer a config names. The schedule sets the learning rate every step.</summary>
 public static class OptimizerFactory
 {
-    public static optim.Optimizer Create(TrainConfig config, IEnumerable<Parameter> parameters) => config.Optimizer switch
+    public static OptimizerHelper Create(TrainConfig config, IEnumerable<Parameter> parameters) => config.Optimizer switch
     {
         "sgd" => optim.SGD(parameters, config.LearningRate, momentum: config.Momentum,
                            weight_decay: config.WeightDecay, nesterov: config.Nesterov),

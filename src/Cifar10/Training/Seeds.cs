@@ -9,7 +9,7 @@ namespace Cifar10.Training;
 public static class Seeds
 {
     public static long ForEpoch(long seed, int epoch, int stream) =>
-        unchecked(Mix(Mix(seed) ^ (epoch * 0x9E3779B97F4A7C15L) ^ stream) & long.MaxValue);
+        Mix(Mix(Mix(seed) ^ epoch) ^ stream) & long.MaxValue;
 
     public const int Shuffle = 1;
     public const int Augment = 2;

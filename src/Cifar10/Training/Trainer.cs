@@ -109,7 +109,7 @@ public sealed class Trainer
     }
 
     (double Loss, double Accuracy, double[] LearningRates) TrainOneEpoch(
-        int epoch, Tensor images, Tensor labels, optim.Optimizer optimizer, LearningRateSchedule schedule,
+        int epoch, Tensor images, Tensor labels, TorchSharp.Modules.OptimizerHelper optimizer, LearningRateSchedule schedule,
         int stepsPerEpoch, long firstStep, ITrainingObserver observer, CancellationToken cancellation)
     {
         model.train();
@@ -148,7 +148,7 @@ public sealed class Trainer
         return (lossSum / seen, correct / (double)seen, learningRates);
     }
 
-    static void WriteTensorBoard(Modules.SummaryWriter writer, EpochMetrics metrics)
+    static void WriteTensorBoard(TorchSharp.Modules.SummaryWriter writer, EpochMetrics metrics)
     {
         writer.add_scalar("loss/train", (float)metrics.TrainLoss, metrics.Epoch);
         writer.add_scalar("accuracy/train", (float)metrics.TrainAccuracy, metrics.Epoch);

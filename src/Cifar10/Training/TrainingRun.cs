@@ -57,8 +57,8 @@ public static class TrainingRun
         var device = DeviceSetup.Resolve(config.Device);
         var dataFolder = DataLocator.Resolve(dataOption, request.Download);
         var fingerprint = Cifar10Reader.Fingerprint(dataFolder);
-        if (previous is not null && previous.DataSha256 != fingerprint.Combined)
-            throw new ConfigException($"the data in {dataFolder} differs from the data run {run.Path} was trained on (SHA-256 {fingerprint.Combined[..12]}… vs {previous.DataSha256[..12]}…)");
+        if (previous is not null && previous.DataSha256 != fingerprint.CombinedSha256)
+            throw new ConfigException($"the data in {dataFolder} differs from the data run {run.Path} was trained on (SHA-256 {fingerprint.CombinedSha256[..12]}… vs {previous.DataSha256[..12]}…)");
 
         using var fullTrain = Cifar10Reader.ReadTrain(dataFolder);
         using var test = Cifar10Reader.ReadTest(dataFolder);
@@ -74,8 +74,8 @@ public static class TrainingRun
                 Name = Path.GetFileName(Path.GetFullPath(run.Path)),
                 Config = config,
                 DataFolder = Path.GetFullPath(dataFolder),
-                DataSha256 = fingerprint.Combined,
-                DataFiles = new Dictionary<string, string>(fingerprint.Files),
+                DataSha256 = fingerprint.CombinedSha256,
+                DataFiles = new Dictionary<string, string>(fingerprint.FileSha256),
                 Environment = EnvironmentInfo.Capture(device),
                 CommandLine = request.CommandLine,
                 Created = DateTimeOffset.Now,
@@ -106,6 +106,7 @@ public static class TrainingRun
             Finished = DateTimeOffset.Now,
         };
         run.WriteResults(results);
+        RunReportBuilder.Write(run, testResult, test);
         return new TrainSummary(run.Path, outcome, results, testResult);
     }
 }

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using Cifar10.Data;
+using Cifar10.Reporting;
+using Cifar10.Training;
+using TorchSharp;
+
+namespace Cifar10.Evaluation;
+
+/// <summary>Gathers what a run's report shows (logs, config, test evaluation, sample images)
+/// and writes it with <see cref="RunReport"/>.</summary>
+public static class RunReportBuilder
+{
+    public const int SampleCount = 32;
+
+    public static IReadOnlyList<string> Write(RunFolder run, EvaluationResult test, Cifar10Dataset testImages)
+    {
+        var manifest = run.ReadManifest();
+        var learningRates = File.Exists(run.File(RunFolder.LearningRateFile))
+            ? LearningRateCsv.Read(run.File(RunFolder.LearningRateFile))
+            : [];
+        var data = new RunReportData(
+            manifest.Name,
+            ConfigRows(manifest),
+            run.ReadMetrics(),
+            learningRates,
+            test.ClassNames,
+            test.Confusion,
+            test.Accuracy,
+            Samples(test, testImages, Enumerable.Range(0, Math.Min(SampleCount, test.Count))),
+            Samples(test, testImages, MostConfidentlyWrong(test, SampleCount)));
+        return RunReport.Write(run.Path, data);
+    }
+
+    /// <summary>Every setting, then what the run depended on, as the report's config table.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> ConfigRows(RunManifest manifest)
+    {
+        var rows = new List<KeyValuePair<string, string>>();
+        using var config = JsonDocument.Parse(JsonSerializer.Serialize(manifest.Config, TrainConfig.Json));
+        foreach (var property in config.RootElement.EnumerateObject())
+            rows.Add(new(property.Name, property.Value.ValueKind == JsonValueKind.Array
+                ? string.Join(" ", property.Value.EnumerateArray())
+                : property.Value.ToString()));
+        rows.Add(new("data_sha256", manifest.DataSha256));
+        if (manifest.Environment is { } env)
+        {
+            rows.Add(new("torchsharp", env.TorchSharpVersion));
+            rows.Add(new("libtorch", env.LibTorchVersion));
+            rows.Add(new("dotnet", env.DotNetVersion));
+            rows.Add(new("cpu", $"{env.Cpu} ({env.LogicalCores} cores, {env.TorchThreads} threads)"));
+        }
+        rows.Add(new("created", manifest.Created.ToString("u")));
+        return rows;
+    }
+
+    static IEnumerable<int> MostConfidentlyWrong(EvaluationResult test, int count) =>
+        Enumerable.Range(0, test.Count)
+            .Where(i => test.Predictions[i] != test.TrueLabels[i])
+            .OrderByDescending(i => test.Confidences[i])
+            .Take(count);
+
+    static IReadOnlyList<SampleImage> Samples(EvaluationResult test, Cifar10Dataset images, IEnumerable<int> indices)
+    {
+        var chosen = indices.ToArray();
+        if (chosen.Length == 0) return [];
+        using var scope = torch.NewDisposeScope();
+        var index = torch.tensor(chosen.Select(i => (long)i).ToArray());
+        var bytes = images.Images.index_select(0, index.to(images.Images.device)).cpu().contiguous().data<byte>().ToArray();
+        int size = SampleImage.ByteCount;
+        return chosen.Select((i, k) => new SampleImage(bytes[(k * size)..((k + 1) * size)], test.TrueLabels[i],
+                                                       test.Predictions[i], test.Confidences[i])).ToList();
+    }
+}

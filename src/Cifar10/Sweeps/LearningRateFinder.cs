@@ -1,0 +1,65 @@
+using Cifar10.Data;
+using Cifar10.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cifar10.Sweeps;
+
+public sealed record LearningRateFinderResult(IReadOnlyList<(double Lr, double Loss)> Points, double Suggested);
+
+/// <summary>
+/// fastai's learning-rate finder: train briefly while the learning rate grows exponentially
+/// from <c>start</c> to <c>end</c>, record the smoothed loss, stop once it explodes, and
+/// suggest the rate where the loss falls fastest. The network trained here is thrown away.
+/// </summary>
+public static class LearningRateFinder
+{
+    public static LearningRateFinderResult Run(nn.Module<Tensor, Tensor> model, Cifar10Dataset train, TrainConfig config,
+                                               Device device, double start = 1e-7, double end = 10, int steps = 100)
+    {
+        if (!(start > 0 && end > start)) throw new ConfigException($"the learning-rate range must satisfy 0 < start < end (got {start}..{end})");
+        if (steps < 10) throw new ConfigException($"the finder needs at least 10 steps (got {steps})");
+        model.to(device);
+        model.train();
+        using var optimizer = OptimizerFactory.Create(config, model.parameters());
+        var update = new TrainingStep(model, optimizer, config.LabelSmoothing);
+        using var onDevice = train.To(device);
+        using var generator = new Generator((ulong)Seeds.ForEpoch(config.Seed, 0, Seeds.Shuffle), device);
+        var augment = new AugmentOptions { Crop = config.RandomCrop, Flip = config.HorizontalFlip, Cutout = config.Cutout };
+
+        var points = new List<(double Lr, double Loss)>();
+        const double beta = 0.98; // smoothing of fastai's recorder
+        double average = 0, best = double.PositiveInfinity;
+        for (int i = 0; i < steps; i++)
+        {
+            using var scope = torch.NewDisposeScope();
+            double rate = start * Math.Pow(end / start, i / (double)(steps - 1));
+            var batch = torch.randint(0, onDevice.Count, [Math.Min(config.BatchSize, onDevice.Count)], generator: generator, device: device);
+            var x = Normalization.Normalize(Augmentation.Apply(onDevice.Images.index_select(0, batch), augment, generator));
+            var (loss, _) = update.Run(x, onDevice.Labels.index_select(0, batch), rate);
+            double value = loss.item<float>();
+            average = beta * average + (1 - beta) * value;
+            double smoothed = average / (1 - Math.Pow(beta, i + 1));
+            if (!double.IsFinite(smoothed) || (i > 0 && smoothed > 4 * best)) break;
+            best = Math.Min(best, smoothed);
+            points.Add((rate, smoothed));
+        }
+        return new LearningRateFinderResult(points, Suggest(points));
+    }
+
+    /// <summary>The rate of steepest descent of the smoothed loss against log(lr), ignoring the
+    /// noisy first and last tenth of the curve.</summary>
+    public static double Suggest(IReadOnlyList<(double Lr, double Loss)> points)
+    {
+        if (points.Count < 3) return points.Count > 0 ? points[0].Lr : double.NaN;
+        int skip = Math.Max(1, points.Count / 10);
+        int bestIndex = skip;
+        double steepest = double.PositiveInfinity;
+        for (int i = skip; i < points.Count - skip; i++)
+        {
+            double slope = (points[i + 1].Loss - points[i - 1].Loss) / (Math.Log(points[i + 1].Lr) - Math.Log(points[i - 1].Lr));
+            if (slope < steepest) (steepest, bestIndex) = (slope, i);
+        }
+        return points[bestIndex].Lr;
+    }
+}

@@ -1,0 +1,131 @@
+using System.Text.Json;
+using Cifar10.Data;
+using Cifar10.Reporting;
+using Cifar10.Training;
+
+namespace Cifar10.Sweeps;
+
+public sealed record SweepRequest
+{
+    public TrainConfig BaseConfig { get; init; } = new();
+    public IReadOnlyList<VariedSetting> Varied { get; init; } = [];
+    public bool Grid { get; init; } = true;
+    public string Folder { get; init; } = "";
+    public string? Data { get; init; }
+    public DownloadOptions Download { get; init; } = new();
+    /// <summary>Run only this trial (0-based), e.g. $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX.</summary>
+    public int? TrialIndex { get; init; }
+    public string CommandLine { get; init; } = "";
+}
+
+/// <summary>What sweep.json records, so that a sweep started again continues the same plan.</summary>
+public sealed record SweepManifest(TrainConfig BaseConfig, IReadOnlyList<VariedSetting> Varied, bool Grid, IReadOnlyList<string> Trials);
+
+public enum TrialStatus { Finished, AlreadyFinished, RunningElsewhere }
+
+/// <summary>
+/// Runs the trials of a sweep, each an ordinary run folder inside the sweep folder. A trial
+/// with results is skipped, one with a checkpoint is resumed, so a sweep started again picks
+/// up where it stopped. Trials are independent: several processes (machines sharing the
+/// folder, a Slurm array, a Kubernetes indexed Job) may each run one with --trial-index; a
+/// lock file per trial keeps two processes off the same one.
+/// </summary>
+public static class SweepRunner
+{
+    public const string ManifestFile = "sweep.json";
+
+    public static IReadOnlyList<(Trial Trial, TrialStatus Status)> Run(
+        SweepRequest request, Func<Trial, ITrainingObserver> observerFor, Action<string> say, CancellationToken cancellation)
+    {
+        var trials = SweepPlan.Expand(request.BaseConfig, request.Varied, request.Grid);
+        if (request.TrialIndex is int only && (only < 0 || only >= trials.Count))
+            throw new ConfigException($"--trial-index {only} is out of range: this sweep has {trials.Count} trials (0..{trials.Count - 1})");
+        Directory.CreateDirectory(request.Folder);
+        WriteOrCheckManifest(request, trials);
+
+        var outcomes = new List<(Trial, TrialStatus)>();
+        foreach (var trial in trials)
+        {
+            if (request.TrialIndex is int index && trial.Index != index) continue;
+            cancellation.ThrowIfCancellationRequested();
+            var status = RunTrial(request, trial, observerFor(trial), say, cancellation);
+            outcomes.Add((trial, status));
+            WriteReport(request.Folder, trials);
+        }
+        return outcomes;
+    }
+
+    static TrialStatus RunTrial(SweepRequest request, Trial trial, ITrainingObserver observer, Action<string> say, CancellationToken cancellation)
+    {
+        var folder = Path.Combine(request.Folder, trial.Name);
+        if (File.Exists(Path.Combine(folder, RunFolder.ResultsFile)))
+        {
+            say($"trial {trial.Index} {trial.Name}: finished earlier, skipped");
+            return TrialStatus.AlreadyFinished;
+        }
+
+        FileStream? trialLock;
+        try
+        {
+            trialLock = new FileStream(Path.Combine(request.Folder, trial.Name + ".lock"), FileMode.OpenOrCreate,
+                                       FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException)
+        {
+            say($"trial {trial.Index} {trial.Name}: running in another process, skipped");
+            return TrialStatus.RunningElsewhere;
+        }
+
+        using (trialLock)
+        {
+            bool resumable = File.Exists(Path.Combine(folder, RunFolder.ConfigFile))
+                             && File.Exists(Path.Combine(folder, RunFolder.LastCheckpoint, Checkpoint.StateFile));
+            say($"trial {trial.Index} {trial.Name}: {(resumable ? "resuming" : "starting")}");
+            TrainingRun.Execute(new TrainRequest
+            {
+                Config = trial.Config,
+                Data = request.Data,
+                Download = request.Download,
+                Out = folder,
+                // A trial folder without a checkpoint holds no results worth keeping.
+                Force = !resumable,
+                Resume = resumable ? folder : null,
+                CommandLine = request.CommandLine,
+            }, observer, cancellation);
+        }
+        return TrialStatus.Finished;
+    }
+
+    static void WriteOrCheckManifest(SweepRequest request, IReadOnlyList<Trial> trials)
+    {
+        var manifest = new SweepManifest(request.BaseConfig, request.Varied, request.Grid, trials.Select(t => t.Name).ToList());
+        var json = JsonSerializer.Serialize(manifest, TrainConfig.Json);
+        var path = Path.Combine(request.Folder, ManifestFile);
+        if (File.Exists(path))
+        {
+            if (File.ReadAllText(path) != json)
+                throw new ConfigException($"{request.Folder} holds a different sweep ({ManifestFile} differs); use another --out, or the same settings to continue it");
+            return;
+        }
+        var temporary = path + $".{Environment.ProcessId}.writing";
+        File.WriteAllText(temporary, json);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Tables, overlaid curves and an index page over the trials finished so far.</summary>
+    public static IReadOnlyList<string> WriteReport(string sweepFolder, IReadOnlyList<Trial> trials)
+    {
+        var finished = new List<SweepTrial>();
+        foreach (var trial in trials)
+        {
+            var folder = Path.Combine(sweepFolder, trial.Name);
+            if (!File.Exists(Path.Combine(folder, RunFolder.ResultsFile))) continue;
+            var run = RunFolder.Open(folder);
+            var results = run.ReadResults()!;
+            finished.Add(new SweepTrial(trial.Name, trial.Settings, folder, run.ReadMetrics(), results.TestAccuracy, results.TotalSeconds));
+        }
+        if (finished.Count == 0) return [];
+        var names = string.Join(",", trials[0].Settings.Select(s => s.Key));
+        return SweepReport.Write(sweepFolder, names, finished);
+    }
+}
