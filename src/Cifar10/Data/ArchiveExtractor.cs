@@ -1,0 +1,116 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+
+namespace Cifar10.Data;
+
+/// <summary>
+/// Extracts the cifar-10-batches-bin folder of a CIFAR-10 .tar.gz archive. Everything goes to a
+/// temporary sibling folder that is renamed into place only after the whole archive was read and
+/// the result validated, so an interrupted or corrupt extraction never leaves a folder that a
+/// later run would trust.
+/// </summary>
+public static class ArchiveExtractor
+{
+    const string EntryPrefix = Cifar10Reader.FolderName + "/";
+
+    /// <summary>
+    /// Extracts <paramref name="archivePath"/> so that <paramref name="destinationFolder"/>
+    /// (the final cifar-10-batches-bin folder, which must not exist yet) holds the batch files.
+    /// </summary>
+    public static void Extract(string archivePath, string destinationFolder) =>
+        Extract(archivePath, destinationFolder, Cifar10Reader.RecordsPerFile);
+
+    internal static void Extract(string archivePath, string destinationFolder, int recordsPerFile)
+    {
+        var parent = Path.GetDirectoryName(Path.GetFullPath(destinationFolder))!;
+        Directory.CreateDirectory(parent);
+        RemoveAbandonedExtractions(parent);
+        // Same parent as the destination: the final rename stays on one file system and is atomic.
+        var temporary = Path.Combine(parent, $".extracting-{Guid.NewGuid():N}");
+        try
+        {
+            ExtractEntries(archivePath, temporary);
+            var extracted = Path.Combine(temporary, Cifar10Reader.FolderName);
+            if (!Directory.Exists(extracted))
+                throw new DataException($"archive {archivePath} holds no {Cifar10Reader.FolderName}/ folder");
+            try
+            {
+                Cifar10Reader.Validate(extracted, recordsPerFile);
+            }
+            catch (DataException e)
+            {
+                throw new DataException($"archive {archivePath} is incomplete or corrupt: {e.Message}", e);
+            }
+            try
+            {
+                Directory.Move(extracted, destinationFolder);
+            }
+            catch (IOException) when (Directory.Exists(destinationFolder))
+            {
+                // Another process extracted the same archive first; it validated its copy before renaming it.
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
+        {
+            // Typical causes: truncated gzip stream, bad tar header, a file that is no archive at all.
+            throw new DataException($"archive {archivePath} could not be extracted (corrupt or truncated?): {e.Message}", e);
+        }
+        finally
+        {
+            if (Directory.Exists(temporary))
+                Directory.Delete(temporary, recursive: true);
+        }
+    }
+
+    // A run killed mid-extraction leaves its temporary folder behind. Nothing trusts it, but it
+    // takes space; one older than an hour cannot belong to an extraction still running.
+    static void RemoveAbandonedExtractions(string parent)
+    {
+        foreach (var folder in Directory.GetDirectories(parent, ".extracting-*"))
+        {
+            if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(folder) < TimeSpan.FromHours(1)) continue;
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    static void ExtractEntries(string archivePath, string targetRoot)
+    {
+        var root = Path.GetFullPath(targetRoot) + Path.DirectorySeparatorChar;
+        using var file = File.OpenRead(archivePath);
+        // GZipStream's own error for a non-gzip file ("unsupported compression method") misleads.
+        Span<byte> magic = stackalloc byte[2];
+        if (file.ReadAtLeast(magic, 2, throwOnEndOfStream: false) < 2 || magic[0] != 0x1f || magic[1] != 0x8b)
+            throw new DataException($"{archivePath} is not a gzip file; expected a .tar.gz archive such as {Downloader.ArchiveFileName}");
+        file.Position = 0;
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        using var tar = new TarReader(gzip);
+        while (tar.GetNextEntry(copyData: false) is { } entry)
+        {
+            var name = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
+            // Refuse the whole archive on an escaping name rather than skipping it: such an archive is hostile or broken.
+            if (name.StartsWith('/') || name.Split('/', '\\').Contains(".."))
+                throw new DataException($"archive {archivePath} has an unsafe entry '{entry.Name}' (absolute path or '..'); refusing to extract it");
+            if (!name.StartsWith(EntryPrefix, StringComparison.Ordinal))
+                continue; // the official archive holds nothing else we need
+
+            var target = Path.GetFullPath(Path.Combine(targetRoot, name));
+            if (!target.StartsWith(root, StringComparison.Ordinal))
+                throw new DataException($"archive {archivePath} has an unsafe entry '{entry.Name}' that would land outside the extraction folder");
+
+            switch (entry.EntryType)
+            {
+                case TarEntryType.Directory:
+                    Directory.CreateDirectory(target);
+                    break;
+                case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    using (var output = File.Create(target))
+                        entry.DataStream?.CopyTo(output);
+                    break;
+                default:
+                    // Links could point outside the folder; CIFAR-10 has none.
+                    throw new DataException($"archive {archivePath} has a {entry.EntryType} entry '{entry.Name}'; only regular files are accepted");
+            }
+        }
+    }
+}

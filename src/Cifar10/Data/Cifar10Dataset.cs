@@ -1,0 +1,70 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cifar10.Data;
+
+/// <summary>
+/// One CIFAR-10 split held in memory as two tensors: <see cref="Images"/> (uint8 [N,3,32,32])
+/// and <see cref="Labels"/> (int64 [N]). Keeping the images as uint8 is 4× smaller than float32
+/// and lets augmentation run on bytes; normalisation happens per batch
+/// (see <see cref="Normalization"/>).
+/// </summary>
+/// <remarks>
+/// The dataset owns its tensors: the constructor detaches them from any dispose scope so they
+/// live exactly as long as the dataset, and <see cref="Dispose"/> frees them. Every method that
+/// returns a dataset returns a new one that must be disposed separately.
+/// </remarks>
+public sealed class Cifar10Dataset : IDisposable
+{
+    public const int Channels = 3;
+    public const int ImageSize = 32;
+
+    public Tensor Images { get; }
+    public Tensor Labels { get; }
+    public IReadOnlyList<string> ClassNames { get; }
+    public int Count => (int)Labels.shape[0];
+    public Device Device => Images.device;
+
+    /// <summary>Takes ownership of <paramref name="images"/> and <paramref name="labels"/>.</summary>
+    public Cifar10Dataset(Tensor images, Tensor labels, IReadOnlyList<string> classNames)
+    {
+        if (images.dtype != ScalarType.Byte || images.ndim != 4 || images.shape[1] != Channels)
+            throw new ArgumentException($"images must be uint8 [N,{Channels},H,W], got {images.dtype} [{string.Join(",", images.shape)}]", nameof(images));
+        if (labels.dtype != ScalarType.Int64 || labels.ndim != 1 || labels.shape[0] != images.shape[0])
+            throw new ArgumentException($"labels must be int64 [{images.shape[0]}], got {labels.dtype} [{string.Join(",", labels.shape)}]", nameof(labels));
+        Images = images.DetachFromDisposeScope();
+        Labels = labels.DetachFromDisposeScope();
+        ClassNames = classNames.ToArray();
+    }
+
+    /// <summary>The images and labels at <paramref name="indices"/> (int64, any device), copied.</summary>
+    public Cifar10Dataset Subset(Tensor indices)
+    {
+        using var scope = NewDisposeScope();
+        var onDevice = indices.to(Images.device);
+        return new Cifar10Dataset(Images.index_select(0, onDevice), Labels.index_select(0, onDevice), ClassNames);
+    }
+
+    /// <summary>The first <paramref name="count"/> examples (e.g. for quick smoke runs).</summary>
+    public Cifar10Dataset Take(int count)
+    {
+        if (count < 0 || count > Count)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"must be between 0 and {Count}");
+        // narrow() makes views; libtorch reference-counts the storage, so disposing this dataset
+        // while the new one lives (or the other way round) is safe.
+        return new Cifar10Dataset(Images.narrow(0, 0, count), Labels.narrow(0, 0, count), ClassNames);
+    }
+
+    /// <summary>A copy of this dataset on <paramref name="device"/> (e.g. the whole split on the GPU).</summary>
+    public Cifar10Dataset To(Device device) =>
+        // copy: true so the new dataset never shares a tensor object with this one, even on the same device.
+        new(Images.to(device, copy: true), Labels.to(device, copy: true), ClassNames);
+
+    public void Dispose()
+    {
+        Images.Dispose();
+        Labels.Dispose();
+    }
+
+    public override string ToString() => $"Cifar10Dataset({Count} images on {Device})";
+}

@@ -1,0 +1,70 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using Cifar10.Data;
+
+namespace Cifar10.Tests.Data;
+
+/// <summary>
+/// Writes small but valid CIFAR-10 binary folders and archives, so the data layer can be tested
+/// without the 180 MB real set. The reader is told the record count (real files hold 10,000).
+/// </summary>
+static class SyntheticCifar
+{
+    public const int RecordsPerFile = 20;
+    public static readonly string[] ClassNames =
+        ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+
+    /// <summary>Options that let <see cref="DataLocator"/> accept synthetic folders.</summary>
+    public static DownloadOptions Options(string cacheDir) =>
+        new() { CacheDir = cacheDir, AllowDownload = false, RecordsPerFile = RecordsPerFile };
+
+    /// <summary>
+    /// Writes a cifar-10-batches-bin layout into <paramref name="folder"/> with random labels and
+    /// pixels; returns the raw bytes written per file name so tests can compare against them.
+    /// </summary>
+    public static Dictionary<string, byte[]> Write(string folder, int recordsPerFile = RecordsPerFile, int seed = 0)
+    {
+        Directory.CreateDirectory(folder);
+        var random = new Random(seed);
+        var written = new Dictionary<string, byte[]>();
+        foreach (var name in Cifar10Reader.TrainFileNames.Append(Cifar10Reader.TestFileName))
+        {
+            var bytes = new byte[recordsPerFile * Cifar10Reader.RecordBytes];
+            random.NextBytes(bytes);
+            for (int record = 0; record < recordsPerFile; record++)
+                bytes[record * Cifar10Reader.RecordBytes] = (byte)random.Next(10);
+            File.WriteAllBytes(Path.Combine(folder, name), bytes);
+            written[name] = bytes;
+        }
+        // The official file ends with a blank line; keep that quirk.
+        File.WriteAllText(Path.Combine(folder, Cifar10Reader.MetaFileName), string.Join("\n", ClassNames) + "\n\n");
+        return written;
+    }
+
+    /// <summary>Writes a folder and packs it as cifar-10-batches-bin/… into a .tar.gz; returns the archive path.</summary>
+    public static string WriteArchive(string workFolder, string archiveName = Downloader.ArchiveFileName, int seed = 0,
+        IEnumerable<TarEntry>? extraEntries = null)
+    {
+        var source = Path.Combine(workFolder, $"source-{seed}", Cifar10Reader.FolderName);
+        Write(source, seed: seed);
+        var archive = Path.Combine(workFolder, archiveName);
+        PackTarGz(source, archive, extraEntries);
+        return archive;
+    }
+
+    /// <summary>Packs the files of <paramref name="batchFolder"/> under "cifar-10-batches-bin/" plus any extra entries.</summary>
+    public static void PackTarGz(string batchFolder, string archivePath, IEnumerable<TarEntry>? extraEntries = null)
+    {
+        using var file = File.Create(archivePath);
+        using var gzip = new GZipStream(file, CompressionLevel.Fastest);
+        using var tar = new TarWriter(gzip, TarEntryFormat.Pax);
+        tar.WriteEntry(new PaxTarEntry(TarEntryType.Directory, Cifar10Reader.FolderName + "/"));
+        foreach (var path in Directory.GetFiles(batchFolder).Order())
+            tar.WriteEntry(path, $"{Cifar10Reader.FolderName}/{Path.GetFileName(path)}");
+        foreach (var entry in extraEntries ?? [])
+            tar.WriteEntry(entry);
+    }
+
+    public static PaxTarEntry FileEntry(string name, byte[] content) =>
+        new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content) };
+}
