@@ -27,7 +27,9 @@ public static class Program
         bool verbose = parsed.GetValue(CommonOptions.Verbose);
         if (parsed.Errors.Count > 0)
         {
-            error.WriteLine($"error: {parsed.Errors[0].Message} (see --help)");
+            // "Unrecognized command or argument 'x'" says more than the "command was not provided" that precedes it.
+            var shown = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized")) ?? parsed.Errors[0];
+            error.WriteLine($"error: {shown.Message} (see --help)");
             return UsageError;
         }
         try

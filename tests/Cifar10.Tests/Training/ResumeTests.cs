@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace Cifar10.Tests.Training;
 
+[Collection(GlobalTorchState.Name)]
 public class ResumeTests : IDisposable
 {
     readonly string root = Directory.CreateTempSubdirectory("cifar10-resume-").FullName;
