@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Cifar10.Cli;
+using Cifar10.Tests.Data;
+using Cifar10.Training;
+using Xunit;
+
+namespace Cifar10.Tests.Training;
+
+/// <summary>The whole tool on the real data: about a minute of training on a subset, then
+/// eval, predict-free report regeneration, all through the command line.</summary>
+[Collection(GlobalTorchState.Name)]
+public class RealDataTrainingTests : IDisposable
+{
+    readonly string root = Directory.CreateTempSubdirectory("cifar10-real-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        return (Program.Run(args, output, error), output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void TrainingOnASubsetLearnsFarAboveChanceAndWritesEverything()
+    {
+        var run = Path.Combine(root, "tutorial");
+        var (code, output, error) = Run("train", "--model", "tutorial", "--depth", "3", "--subset", "20000", "--val-size", "2000",
+                                        "--epochs", "4", "--batch-size", "64", "--lr", "0.05", "--schedule", "onecycle",
+                                        "--seed", "1", "--data", RealData.Folder, "--out", run);
+        Assert.True(code == 0, error + output);
+
+        var results = JsonSerializer.Deserialize<RunResults>(File.ReadAllText(Path.Combine(run, RunFolder.ResultsFile)), TrainConfig.Json)!;
+        // Chance is 10%; four short epochs of this small network reach well over 45%.
+        Assert.True(results.TestAccuracy > 0.45, $"test accuracy {results.TestAccuracy:P2}");
+        Assert.Equal(4, results.EpochsCompleted);
+        foreach (var file in new[] { "config.json", "metrics.csv", "lr.csv", "report.html", "confusion_matrix.png", "samples.png" })
+            Assert.True(File.Exists(Path.Combine(run, file)), $"{file} missing");
+        var confusion = File.ReadAllLines(Path.Combine(run, "confusion_matrix.csv")).Skip(1)
+            .Sum(line => line.Split(',').Skip(1).Sum(int.Parse));
+        Assert.Equal(10_000, confusion);
+        var config = File.ReadAllText(Path.Combine(run, "config.json"));
+        Assert.Contains("\"data_sha256\"", config);
+        Assert.Contains("\"torch_sharp_version\": \"0.107.0\"", config);
+
+        var eval = Run("eval", "--checkpoint", run, "--data", RealData.Folder, "--tta");
+        Assert.True(eval.Code == 0, eval.Err);
+        Assert.Contains("test accuracy", eval.Out);
+        Assert.Contains("airplane", eval.Out);
+        Assert.True(File.Exists(Path.Combine(run, "eval-best-tta", "confusion_matrix.csv")));
+
+        File.Delete(Path.Combine(run, "report.html"));
+        var report = Run("report", "--run", run, "--data", RealData.Folder);
+        Assert.True(report.Code == 0, report.Err);
+        Assert.Contains($"{results.TestAccuracy:P2}", report.Out);
+        Assert.True(File.Exists(Path.Combine(run, "report.html")));
+    }
+}
