@@ -11,13 +11,15 @@ public static class DownloadCommand
         var data = CommonOptions.Data();
         var url = new Option<string?>("--url") { Description = "Download from this address instead of the official one (http, https or file)" };
         var md5 = new Option<string?>("--md5") { Description = "Expected MD5 of the archive at --url" };
-        var command = new Command("download", "Download CIFAR-10 (binary version), check its MD5, extract and validate it") { data, url, md5 };
+        var cache = new Option<string?>("--cache") { Description = "Folder for the archive and extracted data (default ~/.cache/cifar10)" };
+        var command = new Command("download", "Download CIFAR-10 (binary version), check its MD5, extract and validate it") { data, url, md5, cache };
         command.SetAction(parsed =>
         {
             var options = Options(console) with
             {
                 Url = parsed.GetValue(url) ?? DownloadOptions.OfficialUrl,
                 ExpectedMd5 = parsed.GetValue(md5) ?? (parsed.GetValue(url) is null ? DownloadOptions.OfficialMd5 : null),
+                CacheDir = parsed.GetValue(cache) ?? DownloadOptions.DefaultCacheDir,
             };
             var folder = DataLocator.Resolve(parsed.GetValue(data), options);
             console.Out.WriteLine($"CIFAR-10 ready in {folder}");

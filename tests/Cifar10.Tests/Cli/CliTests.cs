@@ -138,3 +138,38 @@ public class CliTests : IDisposable
         Assert.Equal(2, lines[0].Split('%').Length - 1); // two classes with probabilities
     }
 }
+
+/// <summary>`download` end to end, from a file:// copy of the real archive into a fresh cache.</summary>
+public class DownloadCliTests : IDisposable
+{
+    readonly string cache = Directory.CreateTempSubdirectory("cifar10-download-").FullName;
+
+    public void Dispose() => Directory.Delete(cache, recursive: true);
+
+    static string Md5Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(stream));
+    }
+
+    [Fact]
+    public void DownloadsChecksExtractsAndRefusesAWrongChecksum()
+    {
+        var archive = Cifar10.Tests.Data.RealData.ArchivePath;
+        var url = new Uri(archive).AbsoluteUri;
+
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Program.Run(["download", "--url", url, "--md5", new string('0', 32), "--cache", cache], output, error);
+        Assert.Equal(Program.Failure, code);
+        Assert.Contains("MD5", error.ToString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Empty(Directory.GetFiles(cache, "*", SearchOption.AllDirectories)); // nothing half-downloaded left
+
+        output = new StringWriter();
+        code = Program.Run(["download", "--url", url, "--md5", Md5Of(archive), "--cache", cache], output, error);
+        Assert.Equal(Program.Success, code);
+        Assert.Contains("CIFAR-10 ready in", output.ToString());
+        Assert.True(File.Exists(Path.Combine(cache, "cifar-10-batches-bin", "test_batch.bin")));
+    }
+}
