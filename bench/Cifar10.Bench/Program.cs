@@ -2,7 +2,9 @@
 // The PyTorch peer is bench/pytorch/step_throughput.py (same layers, batch, optimizer and
 // thread count); bench/run.sh runs both and prints the ratios.
 //
-//   dotnet run -c Release --project bench/Cifar10.Bench -- --models simple,resnet18 --batch 128 --threads 2
+//   dotnet run -c Release --project bench/Cifar10.Bench -- --models simple,resnet18 --batch 128 --threads 2 [--precision bf16]
+//
+// --precision bf16 applies to networks that compute in bfloat16 (fast); the others stay fp32.
 //
 // Prints one CSV line per network: model,batch,threads,steps,seconds,images_per_s
 using System.Diagnostics;
@@ -19,9 +21,10 @@ foreach (var name in options.Models)
 {
     torch.manual_seed(0);
     using var model = ModelCatalog.Create(name, new ModelOptions(Depth: options.Depth));
+    if (Precision.SupportsBf16(name)) Precision.Apply(model, options.Precision);
     model.train();
     var config = new TrainConfig { Model = name, LearningRate = 0.01, Momentum = 0.9, WeightDecay = 5e-4 };
-    using var optimizer = OptimizerFactory.Create(config, model.parameters());
+    using var optimizer = OptimizerFactory.Create(config, model);
     var step = new TrainingStep(model, optimizer, labelSmoothing: 0);
     using var images = torch.randn(options.Batch, 3, 32, 32);
     using var labels = torch.randint(0, 10, [options.Batch], dtype: int64);
@@ -41,7 +44,7 @@ static void Run(TrainingStep step, Tensor images, Tensor labels)
     loss.item<float>(); // the same synchronisation point as the training loop
 }
 
-sealed record Args(string[] Models, int Batch, int Threads, int Warmup, int Steps, int Depth)
+sealed record Args(string[] Models, int Batch, int Threads, int Warmup, int Steps, int Depth, string Precision)
 {
     public static Args Parse(string[] args)
     {
@@ -53,11 +56,12 @@ sealed record Args(string[] Models, int Batch, int Threads, int Warmup, int Step
         }
         string Get(string key, string fallback) => values.TryGetValue(key, out var v) ? v : fallback;
         return new Args(
-            Get("models", "simple,deep,wide,tutorial,vgg16,resnet18,resnet18-imagenet").Split(','),
+            Get("models", "fast,simple,deep,wide,tutorial,vgg16,resnet18,resnet18-imagenet").Split(','),
             int.Parse(Get("batch", "128")),
             int.Parse(Get("threads", Environment.ProcessorCount.ToString())),
             int.Parse(Get("warmup", "3")),
             int.Parse(Get("steps", "10")),
-            int.Parse(Get("depth", "3")));
+            int.Parse(Get("depth", "3")),
+            Get("precision", "fp32"));
     }
 }

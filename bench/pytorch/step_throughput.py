@@ -18,12 +18,13 @@ from models import build
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--models", default="simple,deep,wide,tutorial,vgg16,resnet18,resnet18-imagenet")
+    parser.add_argument("--models", default="fast,simple,deep,wide,tutorial,vgg16,resnet18,resnet18-imagenet")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--depth", type=int, default=3)
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="fast only: conv compute dtype")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -31,8 +32,11 @@ def main():
     for name in args.models.split(","):
         torch.manual_seed(0)
         model = build(name, depth=args.depth)
+        if hasattr(model, "set_compute_dtype") and args.precision == "bf16":
+            model.set_compute_dtype(torch.bfloat16)
         model.train()
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+        trainable = [p for p in model.parameters() if p.requires_grad]
+        optimizer = torch.optim.SGD(trainable, lr=0.01, momentum=0.9, weight_decay=5e-4)
         images = torch.randn(args.batch, 3, 32, 32)
         labels = torch.randint(0, 10, (args.batch,))
 

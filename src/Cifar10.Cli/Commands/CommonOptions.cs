@@ -37,6 +37,6 @@ public static class CommonOptions
 
     public static Option<bool> Tta() => new("--tta")
     {
-        Description = "Test-time augmentation: average the predictions for each image and its mirror",
+        Description = "Test-time augmentation: average the predictions over each image, its mirror and one-pixel shifts of both (6 views)",
     };
 }

@@ -30,10 +30,11 @@ public static class EvalCommand
             var dataFolder = DataLocator.Resolve(parsed.GetValue(data), DownloadCommand.Options(console));
             using var test = Cifar10Reader.ReadTest(dataFolder);
             bool useTta = parsed.GetValue(tta);
-            var result = Evaluator.Evaluate(model, test, target, parsed.GetValue(batchSize), useTta);
+            var views = useTta ? TestTimeAugmentation.MirrorTranslate : TestTimeAugmentation.None;
+            var result = Evaluator.Evaluate(model, test, target, parsed.GetValue(batchSize), views);
 
             var outFolder = parsed.GetValue(output) ?? DefaultOutput(folder, useTta);
-            var written = EvaluationFiles.Write(outFolder, result, useTta);
+            var written = EvaluationFiles.Write(outFolder, result, views);
             Print(console.Out, result, useTta);
             console.Out.WriteLine($"written: {string.Join(", ", written)}");
             return Program.Success;
@@ -51,7 +52,7 @@ public static class EvalCommand
 
     public static void Print(TextWriter output, EvaluationResult result, bool tta)
     {
-        output.WriteLine($"test accuracy: {result.Accuracy:P2} ({result.Count:N0} images{(tta ? ", mirror TTA" : "")}), loss {result.Loss:F4}");
+        output.WriteLine($"test accuracy: {result.Accuracy:P2} ({result.Count:N0} images{(tta ? ", TTA: mirror and one-pixel shifts" : "")}), loss {result.Loss:F4}");
         output.WriteLine();
         output.WriteLine("per-class accuracy:");
         var perClass = result.PerClassAccuracy();

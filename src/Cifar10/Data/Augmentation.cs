@@ -8,6 +8,9 @@ public sealed record AugmentOptions
 {
     public bool Crop { get; init; } = true;
     public int Padding { get; init; } = 4;
+    /// <summary>Fill of the crop's border: "zeros" (torchvision's RandomCrop) or "reflect" (airbench's translate).</summary>
+    public string PadMode { get; init; } = "zeros";
+    /// <summary>Random flip with probability 0.5; see <see cref="Augmentation.AlternatingFlip"/> for the alternative.</summary>
     public bool Flip { get; init; } = true;
     /// <summary>Side of the Cutout square in pixels; 0 turns Cutout off.</summary>
     public int Cutout { get; init; } = 0;
@@ -32,7 +35,7 @@ public static class Augmentation
     {
         using var scope = NewDisposeScope();
         var result = batch;
-        if (options.Crop) result = RandomCrop(result, options.Padding, generator);
+        if (options.Crop) result = RandomCrop(result, options.Padding, generator, options.PadMode);
         if (options.Flip) result = RandomHorizontalFlip(result, generator);
         if (options.Cutout > 0) result = Cutout(result, options.Cutout, generator);
         // Always hand back a tensor the caller owns, even when no augmentation ran.
@@ -40,18 +43,18 @@ public static class Augmentation
     }
 
     /// <summary>
-    /// Like torchvision's RandomCrop(size, padding): zero-pad every side by
-    /// <paramref name="padding"/>, then cut an H×W window at a random offset in [0, 2·padding]
-    /// per image. Done as one gather over the flattened padded planes.
+    /// Like torchvision's RandomCrop(size, padding): pad every side by <paramref name="padding"/>
+    /// (zeros, or a mirror of the border with "reflect"), then cut an H×W window at a random
+    /// offset in [0, 2·padding] per image. Done as one gather over the flattened padded planes.
     /// </summary>
-    public static Tensor RandomCrop(Tensor batch, int padding, Generator generator)
+    public static Tensor RandomCrop(Tensor batch, int padding, Generator generator, string padMode = "zeros")
     {
         CheckBatch(batch);
         ArgumentOutOfRangeException.ThrowIfNegative(padding);
         using var scope = NewDisposeScope();
         long n = batch.shape[0], channels = batch.shape[1], height = batch.shape[2], width = batch.shape[3];
         long paddedWidth = width + 2 * padding;
-        var padded = nn.functional.pad(batch, [padding, padding, padding, padding]);
+        var padded = Pad(batch, padding, padMode);
 
         var top = Draw(randint(0, 2 * padding + 1, [n], dtype: ScalarType.Int64, device: generator.device, generator: generator), batch);
         var left = Draw(randint(0, 2 * padding + 1, [n], dtype: ScalarType.Int64, device: generator.device, generator: generator), batch);
@@ -74,6 +77,24 @@ public static class Augmentation
         var flip = Draw(rand(n, device: generator.device, generator: generator), batch).lt(0.5).view(n, 1, 1, 1);
         return where(flip, batch.flip(3), batch).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// airbench's alternating flip: image i is mirrored in epoch e (1-based) when
+    /// <paramref name="flippedInFirstEpoch"/>[i] differs from "e is even". Over any two consecutive
+    /// epochs every image is seen once each way; the first epoch's choice is random.
+    /// </summary>
+    public static Tensor AlternatingFlip(Tensor batch, Tensor flippedInFirstEpoch, int epoch)
+    {
+        CheckBatch(batch);
+        using var scope = NewDisposeScope();
+        var flip = flippedInFirstEpoch.to(batch.device).to(ScalarType.Bool);
+        if (epoch % 2 == 0) flip = flip.logical_not();
+        return where(flip.view(-1, 1, 1, 1), batch.flip(3), batch).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The per-image first-epoch choices of <see cref="AlternatingFlip"/>, drawn once for a training set.</summary>
+    public static Tensor FirstEpochFlips(long count, Generator generator) =>
+        rand(count, device: generator.device, generator: generator).lt(0.5);
 
     /// <summary>
     /// Cutout (DeVries &amp; Taylor, 2017): zeroes a <paramref name="size"/>×<paramref name="size"/>
@@ -101,6 +122,18 @@ public static class Augmentation
     }
 
     static Tensor Draw(Tensor random, Tensor batch) => random.to(batch.device);
+
+    static Tensor Pad(Tensor batch, int padding, string mode)
+    {
+        long[] sides = [padding, padding, padding, padding];
+        return mode switch
+        {
+            "zeros" => nn.functional.pad(batch, sides),
+            // libtorch's reflection padding has no uint8 kernel on the CPU; float16 holds 0..255 exactly.
+            "reflect" => nn.functional.pad(batch.to(ScalarType.Float16), sides, PaddingModes.Reflect).to(batch.dtype),
+            _ => throw new ArgumentException($"unknown pad mode '{mode}'; choose zeros or reflect", nameof(mode)),
+        };
+    }
 
     static void CheckBatch(Tensor batch)
     {

@@ -9,13 +9,13 @@ public static class EvaluationFiles
 {
     public const string SummaryFile = "eval.json";
 
-    public static IReadOnlyList<string> Write(string folder, EvaluationResult result, bool tta)
+    public static IReadOnlyList<string> Write(string folder, EvaluationResult result, TestTimeAugmentation tta)
     {
         var written = ConfusionTables.Write(folder, result.Confusion, result.ClassNames).ToList();
         var summary = Path.GetFullPath(Path.Combine(folder, SummaryFile));
         var temporary = summary + ".writing";
         File.WriteAllText(temporary, JsonSerializer.Serialize(
-            new { accuracy = result.Accuracy, loss = result.Loss, images = result.Count, tta }, TrainConfig.Json));
+            new { accuracy = result.Accuracy, loss = result.Loss, images = result.Count, tta = tta.ToString() }, TrainConfig.Json));
         File.Move(temporary, summary, overwrite: true);
         written.Add(summary);
         return written;

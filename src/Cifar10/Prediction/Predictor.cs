@@ -57,7 +57,7 @@ public sealed class Predictor : IDisposable
             using var noGrad = torch.no_grad();
             var bytes = readable.SelectMany(r => r.Pixels).ToArray();
             var batch = torch.tensor(bytes, dtype: torch.uint8).reshape(readable.Count, 3, ImageFile.Size, ImageFile.Size).to(device);
-            var probabilities = Evaluator.Probabilities(model, Normalization.Normalize(batch), tta).cpu();
+            var probabilities = Evaluator.Probabilities(model, Normalization.Normalize(batch), tta ? TestTimeAugmentation.MirrorTranslate : TestTimeAugmentation.None).cpu();
             var (values, indices) = probabilities.topk(k, dim: 1);
             var top = values.data<float>().ToArray();
             var classes = indices.data<long>().ToArray();

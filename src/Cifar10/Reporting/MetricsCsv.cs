@@ -4,7 +4,7 @@ namespace Cifar10.Reporting;
 /// (runs without a validation set write NaN in the val columns).</summary>
 public static class MetricsCsv
 {
-    public const string Header = "epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds,images_per_s";
+    public const string Header = "epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds,images_per_s,rss_mib";
 
     /// <summary>Replaces <paramref name="path"/> with the given rows, atomically.</summary>
     public static void Write(string path, IEnumerable<EpochMetrics> epochs) =>
@@ -28,9 +28,10 @@ public static class MetricsCsv
             ValLoss: Csv.ParseDouble(fields[4]),
             ValAccuracy: Csv.ParseDouble(fields[5]),
             Seconds: Csv.ParseDouble(fields[6]),
-            ImagesPerSecond: Csv.ParseDouble(fields[7]))).ToList();
+            ImagesPerSecond: Csv.ParseDouble(fields[7]),
+            ResidentMiB: Csv.ParseDouble(fields[8]))).ToList();
 
     private static string FormatRow(EpochMetrics m) => Csv.Line([
         Csv.Number(m.Epoch), Csv.Number(m.LearningRate), Csv.Number(m.TrainLoss), Csv.Number(m.TrainAccuracy),
-        Csv.Number(m.ValLoss), Csv.Number(m.ValAccuracy), Csv.Number(m.Seconds), Csv.Number(m.ImagesPerSecond)]);
+        Csv.Number(m.ValLoss), Csv.Number(m.ValAccuracy), Csv.Number(m.Seconds), Csv.Number(m.ImagesPerSecond), Csv.Number(m.ResidentMiB)]);
 }

@@ -3,7 +3,8 @@ namespace Cifar10.Reporting;
 // Plain data handed to the reporting layer. Nothing here depends on TorchSharp, so reports can be
 // produced (and tested) from numbers alone. Accuracies are fractions in 0..1; reports show percentages.
 
-/// <summary>One row of metrics.csv. ValLoss/ValAccuracy are NaN when the run has no validation set.</summary>
+/// <summary>One row of metrics.csv. ValLoss/ValAccuracy are NaN when the run has no validation set.
+/// ResidentMiB is the process's resident memory at the end of the epoch (it should stay flat).</summary>
 public sealed record EpochMetrics(
     int Epoch,
     double LearningRate,
@@ -12,7 +13,8 @@ public sealed record EpochMetrics(
     double ValLoss,
     double ValAccuracy,
     double Seconds,
-    double ImagesPerSecond);
+    double ImagesPerSecond,
+    double ResidentMiB = double.NaN);
 
 /// <summary>A test image with the model's verdict. <paramref name="Chw"/> holds 3*32*32 bytes laid out as in
 /// the CIFAR binary files: all red rows, then all green rows, then all blue rows.</summary>

@@ -21,7 +21,7 @@ public static class LearningRateFinder
         if (steps < 10) throw new ConfigException($"the finder needs at least 10 steps (got {steps})");
         model.to(device);
         model.train();
-        using var optimizer = OptimizerFactory.Create(config, model.parameters());
+        using var optimizer = OptimizerFactory.Create(config, model);
         var update = new TrainingStep(model, optimizer, config.LabelSmoothing);
         using var onDevice = train.To(device);
         using var generator = new Generator((ulong)Seeds.ForEpoch(config.Seed, 0, Seeds.Shuffle), device);

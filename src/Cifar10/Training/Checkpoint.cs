@@ -90,6 +90,7 @@ public static class Checkpoint
         var model = ModelCatalog.Create(state.Model, ModelOptionsOf(state));
         LoadWeights(model, folder);
         model.to(device);
+        Precision.Apply(model, Precision.Resolve(Precision.Auto, state.Model));
         model.eval();
         return (model, state);
     }

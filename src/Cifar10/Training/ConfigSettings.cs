@@ -31,6 +31,13 @@ public static class ConfigSettings
         ["flip"] = (c, v) => c with { HorizontalFlip = Bool(v) },
         ["subset"] = (c, v) => c with { TrainSubset = Int(v) },
         ["seed"] = (c, v) => c with { Seed = Int(v) },
+        ["norm-bias-lr-scale"] = (c, v) => c with { NormBiasLrScale = Double(v) },
+        ["lookahead"] = (c, v) => c with { Lookahead = Bool(v) },
+        ["crop-padding"] = (c, v) => c with { CropPadding = Int(v) },
+        ["pad-mode"] = (c, v) => c with { CropPadMode = v.ToLowerInvariant() },
+        ["alternating-flip"] = (c, v) => c with { AlternatingFlip = Bool(v) },
+        ["precision"] = (c, v) => c with { Precision = v.ToLowerInvariant() },
+        ["test-tta"] = (c, v) => c with { TestTta = Bool(v) },
     };
 
     public static IEnumerable<string> Names => Setters.Keys;

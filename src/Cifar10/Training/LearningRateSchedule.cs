@@ -37,6 +37,7 @@ public sealed class LearningRateSchedule
             "multistep" => baseRate * Math.Pow(config.Gamma, config.Milestones.Count(m => epoch >= m)),
             "cosine" => baseRate * 0.5 * (1 + Math.Cos(Math.PI * progress)),
             "onecycle" => OneCycle(baseRate, progress),
+            "triangle" => baseRate * Triangle(step, totalSteps),
             _ => throw new ConfigException($"unknown schedule '{config.Schedule}'"),
         };
         if (warmupSteps > 0 && step < warmupSteps)
@@ -54,6 +55,17 @@ public sealed class LearningRateSchedule
         if (progress <= peakAt)
             return Cosine(initial, maxRate, progress / peakAt);
         return Cosine(maxRate, final, (progress - peakAt) / (1 - peakAt));
+    }
+
+    /// <summary>airbench94's triangle: linear from 0.2 at step 0 up to 1 at 23% of the steps, then
+    /// linear down to 0.07 at the last step.</summary>
+    static double Triangle(long step, long totalSteps)
+    {
+        const double start = 0.2, end = 0.07, peakAt = 0.23;
+        long peak = (long)(peakAt * totalSteps);
+        if (step <= peak)
+            return peak == 0 ? 1 : start + (1 - start) * step / peak;
+        return 1 + (end - 1) * (step - peak) / (double)(totalSteps - peak);
     }
 
     static double Cosine(double from, double to, double fraction) =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Cifar10.Data;
 using Cifar10.Evaluation;
+using Cifar10.Models;
 using Cifar10.Reporting;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,6 +22,10 @@ public sealed class Trainer
     readonly nn.Module<Tensor, Tensor> model;
     readonly Device device;
     readonly string modelName;
+    Lookahead? averaging;
+
+    /// <summary>The whitening images for <see cref="FastNet.InitializeWhitening"/>: the first 5,000 training images, as airbench.</summary>
+    public const int WhiteningImages = 5000;
 
     public Trainer(TrainConfig config, nn.Module<Tensor, Tensor> model, Device device)
     {
@@ -44,7 +49,13 @@ public sealed class Trainer
     {
         if (train.Count < 2) throw new ConfigException($"training needs at least 2 images (got {train.Count})");
         model.to(device);
-        using var optimizer = OptimizerFactory.Create(config, model.parameters());
+        if (!resume && model is FastNet fast)
+        {
+            using var scope = torch.NewDisposeScope();
+            var sample = train.Images.narrow(0, 0, Math.Min(WhiteningImages, train.Count)).to(device);
+            fast.InitializeWhitening(Normalization.Normalize(sample));
+        }
+        using var optimizer = OptimizerFactory.Create(config, model);
         int stepsPerEpoch = StepsPerEpoch(train.Count, config.BatchSize);
         var schedule = new LearningRateSchedule(config, stepsPerEpoch);
 
@@ -60,7 +71,13 @@ public sealed class Trainer
             (completedEpochs, globalStep, bestValAccuracy, bestEpoch) = (state.Epoch, state.GlobalStep, state.BestValAccuracy, state.BestEpoch);
             run.TruncateLogs(completedEpochs, globalStep);
             observer.Message($"resuming {run.Path} after epoch {completedEpochs} of {config.Epochs}");
+            // At an epoch boundary the average equals the weights (see Lookahead), so it is rebuilt from them.
+            if (config.Lookahead && Lookahead.IsActiveAfter(completedEpochs, stepsPerEpoch, config.Epochs))
+                averaging = new Lookahead(model);
         }
+        using var _averaging = Disposable(() => { averaging?.Dispose(); averaging = null; });
+        // airbench's alternating flips: each image's first-epoch orientation, drawn once for the run.
+        using var firstEpochFlips = Augmentation.FirstEpochFlips(train.Count, new Generator((ulong)Seeds.ForEpoch(config.Seed, 0, Seeds.Augment)));
 
         // The whole set goes to the device once, as uint8; batches are cut from it by index.
         using var onDevice = train.To(device);
@@ -73,7 +90,7 @@ public sealed class Trainer
             var epochClock = Stopwatch.StartNew();
             observer.EpochStarted(epoch, config.Epochs, stepsPerEpoch);
             var (trainLoss, trainAccuracy, learningRates) =
-                TrainOneEpoch(epoch, images, labels, optimizer, schedule, stepsPerEpoch, globalStep, observer, cancellation);
+                TrainOneEpoch(epoch, images, labels, firstEpochFlips, optimizer, schedule, stepsPerEpoch, globalStep, observer, cancellation);
             globalStep += stepsPerEpoch;
             double trainSeconds = epochClock.Elapsed.TotalSeconds;
 
@@ -86,7 +103,8 @@ public sealed class Trainer
 
             var metrics = new EpochMetrics(epoch, learningRates[^1], trainLoss, trainAccuracy,
                                            validated?.Loss ?? double.NaN, valAccuracy,
-                                           epochClock.Elapsed.TotalSeconds, train.Count / trainSeconds);
+                                           epochClock.Elapsed.TotalSeconds, train.Count / trainSeconds,
+                                           ResidentMiB: System.Environment.WorkingSet / (1024.0 * 1024.0));
             // Logs first, checkpoint last: a run killed in between redoes this epoch on resume
             // and TruncateLogs drops the row written here.
             MetricsCsv.Append(run.File(RunFolder.MetricsFile), metrics);
@@ -108,17 +126,25 @@ public sealed class Trainer
         return new TrainingOutcome(config.Epochs, bestValAccuracy, bestEpoch, clock.Elapsed.TotalSeconds);
     }
 
+    /// <summary>airbench trains the whitening bias for the same first 30% of the epochs that precede averaging.</summary>
+    public static bool WhiteningBiasTrainedIn(int epoch, int epochs) => epoch - 1 < Lookahead.StartEpochIndex(epochs);
+
     (double Loss, double Accuracy, double[] LearningRates) TrainOneEpoch(
-        int epoch, Tensor images, Tensor labels, TorchSharp.Modules.OptimizerHelper optimizer, LearningRateSchedule schedule,
-        int stepsPerEpoch, long firstStep, ITrainingObserver observer, CancellationToken cancellation)
+        int epoch, Tensor images, Tensor labels, Tensor firstEpochFlips, TorchSharp.Modules.OptimizerHelper optimizer,
+        LearningRateSchedule schedule, int stepsPerEpoch, long firstStep, ITrainingObserver observer, CancellationToken cancellation)
     {
         model.train();
+        if (model is FastNet fast) fast.WhiteningBiasTrainable = WhiteningBiasTrainedIn(epoch, config.Epochs);
         using var shuffleGenerator = new Generator((ulong)Seeds.ForEpoch(config.Seed, epoch, Seeds.Shuffle), device);
         using var augmentGenerator = new Generator((ulong)Seeds.ForEpoch(config.Seed, epoch, Seeds.Augment), device);
         torch.manual_seed(Seeds.ForEpoch(config.Seed, epoch, Seeds.Dropout)); // dropout draws from the global generator
         using var order = torch.randperm(images.shape[0], generator: shuffleGenerator, device: device);
 
-        var augment = new AugmentOptions { Crop = config.RandomCrop, Padding = 4, Flip = config.HorizontalFlip, Cutout = config.Cutout };
+        var augment = new AugmentOptions
+        {
+            Crop = config.RandomCrop, Padding = config.CropPadding, PadMode = config.CropPadMode,
+            Flip = config.HorizontalFlip && !config.AlternatingFlip, Cutout = config.Cutout,
+        };
         var update = new TrainingStep(model, optimizer, config.LabelSmoothing);
         var learningRates = new double[stepsPerEpoch];
         double lossSum = 0;
@@ -132,7 +158,10 @@ public sealed class Trainer
             int start = step * config.BatchSize;
             int length = (int)Math.Min(config.BatchSize, images.shape[0] - start);
             var batch = order.narrow(0, start, length);
-            var x = Normalization.Normalize(Augmentation.Apply(images.index_select(0, batch), augment, augmentGenerator));
+            var augmented = Augmentation.Apply(images.index_select(0, batch), augment, augmentGenerator);
+            if (config.AlternatingFlip)
+                augmented = Augmentation.AlternatingFlip(augmented, firstEpochFlips.index_select(0, batch), epoch);
+            var x = Normalization.Normalize(augmented);
             var y = labels.index_select(0, batch);
 
             double rate = schedule.At(firstStep + step);
@@ -142,10 +171,26 @@ public sealed class Trainer
             lossSum += loss.item<float>() * length;
             correct += logits.argmax(1).eq(y).sum().item<long>();
             seen += length;
+            if (config.Lookahead) AverageWeights(firstStep + step + 1, epoch, schedule.TotalSteps);
             observer.StepCompleted(new StepProgress(epoch, config.Epochs, step + 1, stepsPerEpoch, lossSum / seen,
                                                     correct / (double)seen, seen / clock.Elapsed.TotalSeconds, rate));
         }
+        averaging?.Update(decay: 1); // the network ends every epoch equal to its average
         return (lossSum / seen, correct / (double)seen, learningRates);
+    }
+
+    void AverageWeights(long stepsDone, int epoch, long totalSteps)
+    {
+        if (!Lookahead.UpdatesAt(stepsDone, epoch - 1, config.Epochs)) return;
+        if (averaging is null) averaging = new Lookahead(model);
+        else averaging.Update(Lookahead.DecayAt(stepsDone, totalSteps));
+    }
+
+    static IDisposable Disposable(Action dispose) => new Disposer(dispose);
+
+    sealed class Disposer(Action dispose) : IDisposable
+    {
+        public void Dispose() => dispose();
     }
 
     static void WriteTensorBoard(TorchSharp.Modules.SummaryWriter writer, EpochMetrics metrics)

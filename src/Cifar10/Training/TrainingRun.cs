@@ -55,6 +55,8 @@ public static class TrainingRun
 
         DeviceSetup.SetThreads(config.Threads);
         var device = DeviceSetup.Resolve(config.Device);
+        // config.json records what ran: "auto" becomes the precision this machine chose.
+        config = config with { Precision = Precision.Resolve(config.Precision, config.Model) };
         var dataFolder = DataLocator.Resolve(dataOption, request.Download);
         var fingerprint = Cifar10Reader.Fingerprint(dataFolder);
         if (previous is not null && previous.DataSha256 != fingerprint.CombinedSha256)
@@ -86,13 +88,16 @@ public static class TrainingRun
 
         torch.manual_seed(config.Seed); // the initial weights
         using var model = ModelCatalog.Create(config.Model, new ModelOptions(fullTrain.ClassNames.Count, config.Dropout, config.Depth));
+        Precision.Apply(model, config.Precision);
+        observer.Message($"model: {config.Model}, {config.Precision}; {config.Epochs} epochs of batch {config.BatchSize}");
         var trainer = new Trainer(config, model, device);
         var outcome = trainer.Fit(train, validation, run, observer, cancellation, resume: previous is not null);
 
         // The test set is measured once, with the checkpoint a user would keep.
         var chosen = validation.Count > 0 ? run.Best : run.Last;
         Checkpoint.LoadWeights(model, chosen);
-        var testResult = Evaluator.Evaluate(model, test, device, config.EvalBatchSize);
+        var testResult = Evaluator.Evaluate(model, test, device, config.EvalBatchSize,
+                                            config.TestTta ? TestTimeAugmentation.MirrorTranslate : TestTimeAugmentation.None);
         var results = new RunResults
         {
             EpochsCompleted = outcome.EpochsCompleted,

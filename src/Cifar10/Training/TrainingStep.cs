@@ -16,7 +16,7 @@ public sealed class TrainingStep(nn.Module<Tensor, Tensor> model, optim.Optimize
         OptimizerFactory.SetLearningRate(optimizer, learningRate);
         var logits = model.forward(normalizedImages);
         var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: labelSmoothing);
-        optimizer.zero_grad();
+        model.zero_grad(); // to None, so frozen parameters (no gradient) are skipped by the optimizer
         loss.backward();
         optimizer.step();
         return (loss, logits);

@@ -6,7 +6,7 @@ namespace Cifar10.Tests.Models;
 public class ModelCatalogTests
 {
     private static readonly string[] ExpectedNames =
-        ["simple", "deep", "wide", "tutorial", "vgg16", "resnet18", "resnet18-imagenet"];
+        ["simple", "deep", "wide", "tutorial", "vgg16", "resnet18", "resnet18-imagenet", "fast"];
 
     [Fact]
     public void ListsEveryNetworkOnceInOrder()

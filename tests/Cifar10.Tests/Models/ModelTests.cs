@@ -108,7 +108,21 @@ public class ModelTests
         Assert.Contains("22.weight", model.state_dict().Keys);
     }
 
+    [Fact]
+    public void FastParameterCountEqualsPyTorchWithTheFrozenOnesUntrainable()
+    {
+        using var model = ModelCatalog.Create("fast", new ModelOptions());
+        var (total, trainable) = ModelSummary.CountParameters(model);
+        Assert.Equal(1_972_792, total);
+        // Frozen: the 24×3×2×2 whitening filters and the six batch-norm scales (64+64+256·4).
+        Assert.Equal(1_972_792 - 288 - 1_152, trainable);
+    }
+
     [Theory]
+    [InlineData("fast", "whiten.weight")]
+    [InlineData("fast", "block1.norm1.running_mean")]
+    [InlineData("fast", "block3.conv2.weight")]
+    [InlineData("fast", "head.weight")]
     [InlineData("resnet18", "layer2.0.shortcut.0.weight")]
     [InlineData("resnet18", "linear.bias")]
     [InlineData("resnet18-imagenet", "layer3.0.downsample.1.running_var")]

@@ -20,7 +20,7 @@ public class MetricsCsvTests
         var path = directory.Combine("metrics.csv");
         MetricsCsv.Write(path, Tricky);
         Assert.Equal(Tricky, MetricsCsv.Read(path)); // record equality: NaN equals NaN, doubles bit-for-bit
-        Assert.Equal("epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds,images_per_s", File.ReadLines(path).First());
+        Assert.Equal("epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds,images_per_s,rss_mib", File.ReadLines(path).First());
         Assert.Contains(",NaN,NaN,", File.ReadAllLines(path)[2]);
     }
 

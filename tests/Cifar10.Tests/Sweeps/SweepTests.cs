@@ -59,7 +59,8 @@ public class SweepPlanTests
             ["momentum"] = "0.5", ["nesterov"] = "true", ["weight-decay"] = "0.01", ["label-smoothing"] = "0.1",
             ["schedule"] = "step", ["warmup"] = "2", ["gamma"] = "0.5", ["step-size"] = "4", ["dropout"] = "0.2",
             ["depth"] = "4", ["val-size"] = "10", ["cutout"] = "8", ["crop"] = "false", ["flip"] = "off",
-            ["subset"] = "99", ["seed"] = "5",
+            ["subset"] = "99", ["seed"] = "5", ["norm-bias-lr-scale"] = "64", ["lookahead"] = "true",
+            ["crop-padding"] = "2", ["pad-mode"] = "reflect", ["alternating-flip"] = "true", ["precision"] = "bf16", ["test-tta"] = "true",
         };
         Assert.Equal(samples.Keys.Order(), ConfigSettings.Names.Order());
         var original = new TrainConfig();

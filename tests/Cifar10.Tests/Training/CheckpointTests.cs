@@ -18,7 +18,7 @@ public class CheckpointTests : IDisposable
         torch.manual_seed(3);
         using var model = ModelCatalog.Create("tutorial", new ModelOptions(Depth: 2));
         var config = new TrainConfig { Model = "tutorial", Depth = 2, LearningRate = 0.1 };
-        using var optimizer = OptimizerFactory.Create(config, model.parameters());
+        using var optimizer = OptimizerFactory.Create(config, model);
         using (var x = torch.randn(4, 3, 32, 32))
         using (var loss = model.forward(x).sum())
         {
@@ -40,7 +40,7 @@ public class CheckpointTests : IDisposable
         foreach (var ((name, a), (_, b)) in model.named_parameters().Zip(loaded.named_parameters()))
             Assert.True(a.allclose(b, rtol: 0, atol: 0), $"{name} differs");
 
-        using var other = OptimizerFactory.Create(config, loaded.parameters());
+        using var other = OptimizerFactory.Create(config, loaded);
         Checkpoint.LoadOptimizer(other, folder); // throws when the state does not fit
     }
 

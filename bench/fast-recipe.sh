@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The fast recipe's benchmark (issue 3), in three parts:
+#   1. training-step throughput of fast, wide and resnet18, TorchSharp vs PyTorch, with ratios
+#      (bench/run.sh: same layers, batch, optimizer and thread count);
+#   2. end-to-end runs of the default `train` recipe with a fixed seed: the full 10-epoch schedule
+#      (the time-to-94% attempt) and shorter schedules (the time-to-90% attempt), each a plain
+#      `cifar10 train` command whose folder keeps config.json, metrics.csv and results.json;
+#   3. the pipeline's overhead: step throughput against the runs' epoch throughput, and
+#      resident memory at the last epoch against the first.
+#
+#   bash bench/fast-recipe.sh [DATA] [--epochs "10 8 2"] [--skip-steps]
+#
+# Finished runs (results.json present) are not run again; delete runs/fast-recipe to start over.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=../shared/data/cifar-10-binary.tar.gz
+schedules="10 8 2"
+skip_steps=false
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --epochs) schedules=$2; shift 2 ;;
+    --skip-steps) skip_steps=true; shift ;;
+    -*) echo "unknown option $1" >&2; exit 2 ;;
+    *) data=$1; shift ;;
+  esac
+done
+out=runs/fast-recipe
+threads=$(nproc)
+mkdir -p "$out"
+dotnet build -c Release src/Cifar10.Cli -v q -nologo >/dev/null
+cli=(dotnet src/Cifar10.Cli/bin/Release/net10.0/cifar10.dll)
+
+# --- 2. end-to-end runs (first, so that step figures below are taken on a machine in the same state)
+for epochs in $schedules; do
+  run="$out/epochs-$epochs"
+  [ -f "$run/results.json" ] || "${cli[@]}" train --data "$data" --out "$run" --force --seed 0 --epochs "$epochs" --threads "$threads" \
+    >"$run.log" 2>&1 || { echo "run $run failed, see $run.log" >&2; exit 1; }
+done
+
+# --- 1. step throughput
+step_table=""
+if [ "$skip_steps" = false ]; then
+  step_table=$(bash bench/run.sh --models fast --batch 1024 --steps 5 --threads "$threads"; echo;
+               bash bench/run.sh --models wide,resnet18 --batch 128 --steps 10 --threads "$threads" | tail -n 1)
+  fast_step=$(echo "$step_table" | awk -F'|' '$2 ~ /^ fast / {gsub(/ /, "", $3); print $3}')
+else
+  fast_step=$(dotnet bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll --models fast --batch 1024 --steps 5 --threads "$threads" | tail -1 | cut -d, -f6)
+fi
+
+cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
+echo "Machine: ${cpu}, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; TorchSharp 0.107.0 (libtorch 2.10.0); threads ${threads}"
+echo
+if [ -n "$step_table" ]; then
+  echo "Training-step throughput (fast at batch 1024; wide and resnet18 at batch 128):"
+  echo
+  echo "$step_table" | grep '^|'
+  echo
+fi
+echo "End-to-end runs of \`cifar10 train --seed 0 --epochs N\` (the fast recipe; wall time includes data loading, whitening init and the test evaluation with TTA):"
+echo
+echo "| run | test acc (TTA) | wall time | train time | epoch img/s (median) | step img/s | overhead | RSS first → last epoch |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+for epochs in $schedules; do
+  python3 - "$out/epochs-$epochs" "$fast_step" <<'PY'
+import csv, json, os, statistics, sys
+run, step = sys.argv[1], float(sys.argv[2])
+r = json.load(open(os.path.join(run, "results.json")))
+rows = list(csv.DictReader(open(os.path.join(run, "metrics.csv"))))
+# Epoch 1 includes libtorch's one-off warm-up (kernel selection, allocations): leave it out of the median.
+rates = [float(row["images_per_s"]) for row in rows[1:]] or [float(rows[0]["images_per_s"])]
+epoch_rate = statistics.median(rates)
+overhead = 1 - epoch_rate / step
+rss = [float(row["rss_mib"]) for row in rows]
+print(f"| {os.path.relpath(run)} | {r['test_accuracy']:.2%} | {r['total_seconds']/60:.1f} min | {r['train_seconds']/60:.1f} min "
+      f"| {epoch_rate:.1f} | {step:.1f} | {overhead:.1%} | {rss[0]:.0f} → {rss[-1]:.0f} MiB ({rss[-1]/rss[0]-1:+.1%}) |")
+PY
+done

@@ -1,0 +1,205 @@
+// fast — the airbench94 network: a frozen 2×2 patch-whitening conv, three conv blocks, a linear head.
+// Source: Keller Jordan, airbench94.py, make_net() (https://github.com/KellerJordan/cifar10-airbench),
+//         itself a descendant of David Page's ResNet-9 ("How to train your ResNet", myrtle.ai, 2018);
+//         PyTorch peer: bench/pytorch/models.py FastNet.
+// Reported accuracy: 94.01% mean over 1,000 runs of 9.9 epochs (airbench94, with its training recipe
+//         TrainConfig.FastRecipe and mirror + translate test-time augmentation).
+// Parameters (10 classes): 1,972,792 (of which 1,971,352 trainable: the whitening weights and the
+//         batch-norm scales are frozen).
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Cifar10.Models;
+
+/// <summary>
+/// The airbench94 network. Convolutions can run in bfloat16 (<see cref="ComputeType"/>) while the
+/// weights stay float32 (the optimizer's master copy) and batch norm runs in float32: each conv
+/// casts its input and weight by hand, because TorchSharp 0.107 has no autocast. The casts are
+/// part of the autograd graph, so gradients arrive at the float32 weights.
+/// </summary>
+public sealed class FastNet : Module<Tensor, Tensor>
+{
+    public const int WhiteningKernel = 2;
+    /// <summary>Twice the patch dimension: every whitening direction appears with both signs, so GELU loses nothing.</summary>
+    public const int WhiteningWidth = 2 * 3 * WhiteningKernel * WhiteningKernel;
+    static readonly int[] BlockWidths = [64, 256, 256];
+    /// <summary>airbench's logit scale: keeps the initial logits small, as a low-temperature softmax would.</summary>
+    const double LogitScale = 1.0 / 9;
+
+    private readonly CastConv2d whiten;
+    private readonly FastBlock block1, block2, block3;
+    private readonly Linear head;
+
+    public FastNet(int numClasses = 10) : base(nameof(FastNet))
+    {
+        ModelGuards.RequireClasses(numClasses);
+        whiten = new CastConv2d(3, WhiteningWidth, WhiteningKernel, padding: 0, bias: true);
+        block1 = new FastBlock(WhiteningWidth, BlockWidths[0]);
+        block2 = new FastBlock(BlockWidths[0], BlockWidths[1]);
+        block3 = new FastBlock(BlockWidths[1], BlockWidths[2]);
+        head = Linear(BlockWidths[2], numClasses, hasBias: false);
+        RegisterComponents();
+
+        // The whitening filters come from the data (InitializeWhitening) and are never trained.
+        whiten.weight.requires_grad = false;
+    }
+
+    /// <summary>float32 (default) or bfloat16: the dtype the convolutions compute in.</summary>
+    public ScalarType ComputeType
+    {
+        get => whiten.ComputeType;
+        set
+        {
+            if (value != ScalarType.Float32 && value != ScalarType.BFloat16)
+                throw new ArgumentException($"compute type must be Float32 or BFloat16, got {value}", nameof(value));
+            whiten.ComputeType = value;
+            foreach (var block in new[] { block1, block2, block3 }) block.ComputeType = value;
+        }
+    }
+
+    /// <summary>Whether the whitening conv's bias is trained (airbench trains it for the first epochs only).</summary>
+    public bool WhiteningBiasTrainable
+    {
+        get => whiten.bias!.requires_grad;
+        set => whiten.bias!.requires_grad = value;
+    }
+
+    public Parameter WhiteningWeight => whiten.weight;
+
+    public override Tensor forward(Tensor input)
+    {
+        var x = functional.gelu(whiten.call(ChannelsLast(input)));
+        x = block1.call(x);
+        x = block2.call(x);
+        x = block3.call(x);
+        x = functional.max_pool2d(x, kernel_size: 3);
+        x = x.flatten(1);
+        return head.call(x) * LogitScale;
+    }
+
+    /// <summary>
+    /// The same tensor with NHWC strides (PyTorch's channels_last memory format), for which oneDNN's
+    /// CPU convolutions are 1.2–1.7× faster than for NCHW (bench: scratch measurements in the
+    /// issue-3 note). TorchSharp 0.107 has no memory_format API, but libtorch picks the format from
+    /// the strides, and conv, batch norm, GELU and max-pool all keep it.
+    /// </summary>
+    internal static Tensor ChannelsLast(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+
+    /// <summary>
+    /// Sets the whitening filters from 2×2 patches of <paramref name="normalizedImages"/> (N×3×32×32,
+    /// airbench uses the first 5,000 training images): the eigenvectors of the patch covariance,
+    /// each scaled by 1/sqrt(eigenvalue + eps), and their negatives. The first 12 output channels
+    /// of the conv are then uncorrelated with unit variance over those patches.
+    /// </summary>
+    public void InitializeWhitening(Tensor normalizedImages, double eps = 5e-4)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (eigenvalues, eigenvectors) = WhiteningBasis(normalizedImages.to(whiten.weight.device));
+        var scaled = eigenvectors / (eigenvalues + eps).sqrt().view(-1, 1, 1, 1);
+        whiten.weight.copy_(cat([scaled, -scaled]));
+    }
+
+    /// <summary>Eigenvalues (descending) and eigenvectors (as 3×k×k filters) of the k×k patch covariance.</summary>
+    public static (Tensor Eigenvalues, Tensor Eigenvectors) WhiteningBasis(Tensor images, int kernel = WhiteningKernel)
+    {
+        using var scope = NewDisposeScope();
+        var patches = Patches(images.@float(), kernel);          // [P, 3·k·k]
+        var covariance = patches.T.matmul(patches) / patches.shape[0];
+        var (eigenvalues, eigenvectors) = linalg.eigh(covariance);  // ascending
+        long channels = images.shape[1];
+        var filters = eigenvectors.T.reshape(-1, channels, kernel, kernel).flip(0);
+        return (eigenvalues.flip(0).MoveToOuterDisposeScope(), filters.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Every k×k patch of every image, flattened to [P, C·k·k] in the conv weight's (c, y, x) order.</summary>
+    public static Tensor Patches(Tensor images, int kernel = WhiteningKernel)
+    {
+        long channels = images.shape[1];
+        return images.unfold(2, kernel, 1).unfold(3, kernel, 1)   // [N, C, H', W', k, k]
+                     .permute(0, 2, 3, 1, 4, 5)                  // [N, H', W', C, k, k]
+                     .reshape(-1, channels * kernel * kernel);
+    }
+}
+
+/// <summary>conv, max-pool, batch norm, GELU, conv, batch norm, GELU (airbench's ConvGroup).</summary>
+internal sealed class FastBlock : Module<Tensor, Tensor>
+{
+    // airbench's batch norm: running statistics move fast (PyTorch momentum 1 − 0.6), eps tiny,
+    // scale frozen at 1 and only the bias learned.
+    const double NormMomentum = 0.4;
+    const double NormEps = 1e-12;
+
+    private readonly CastConv2d conv1, conv2;
+    private readonly BatchNorm2d norm1, norm2;
+
+    public ScalarType ComputeType
+    {
+        get => conv1.ComputeType;
+        set => conv1.ComputeType = conv2.ComputeType = value;
+    }
+
+    public FastBlock(long inChannels, long outChannels) : base(nameof(FastBlock))
+    {
+        conv1 = new CastConv2d(inChannels, outChannels, 3, padding: 1, bias: false);
+        conv1.InitializeIdentity();
+        norm1 = BatchNorm2d(outChannels, eps: NormEps, momentum: NormMomentum);
+        conv2 = new CastConv2d(outChannels, outChannels, 3, padding: 1, bias: false);
+        conv2.InitializeIdentity();
+        norm2 = BatchNorm2d(outChannels, eps: NormEps, momentum: NormMomentum);
+        RegisterComponents();
+        norm1.weight!.requires_grad = false;
+        norm2.weight!.requires_grad = false;
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        var x = conv1.call(input);
+        x = functional.max_pool2d(x, kernel_size: 2);
+        x = functional.gelu(norm1.call(x.@float()));
+        x = conv2.call(x);
+        return functional.gelu(norm2.call(x.@float()));
+    }
+}
+
+/// <summary>
+/// A stride-1 conv whose float32 weight (and bias) are cast to <see cref="ComputeType"/> with its
+/// input: the hand-written autocast of the bf16 path. Weights start as PyTorch's Conv2d's
+/// (Kaiming-uniform, a = √5); the bias, if any, starts at zero as in airbench.
+/// </summary>
+internal sealed class CastConv2d : Module<Tensor, Tensor>
+{
+    private readonly long padding;
+    public Parameter weight;
+    public Parameter? bias;
+
+    public ScalarType ComputeType { get; set; } = ScalarType.Float32;
+
+    public CastConv2d(long inChannels, long outChannels, long kernel, long padding, bool bias) : base("Conv2d")
+    {
+        this.padding = padding;
+        weight = Parameter(empty(outChannels, inChannels, kernel, kernel));
+        init.kaiming_uniform_(weight, a: Math.Sqrt(5));
+        this.bias = bias ? Parameter(zeros(outChannels)) : null;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input) =>
+        functional.conv2d(input.to(ComputeType), FastNet.ChannelsLast(weight.to(ComputeType)), bias?.to(ComputeType), padding: [padding, padding]);
+
+    /// <summary>Makes the first in-channels filters the identity (airbench's dirac init: an implicit
+    /// residual connection at initialisation).</summary>
+    public void InitializeIdentity()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        long identity = Math.Min(weight.shape[0], weight.shape[1]);
+        long centre = weight.shape[2] / 2;
+        var slice = weight.narrow(0, 0, identity);
+        slice.zero_();
+        for (long c = 0; c < identity; c++)
+            slice[c, c, centre, centre].fill_(1);
+    }
+}

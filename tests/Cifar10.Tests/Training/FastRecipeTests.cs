@@ -1,0 +1,156 @@
+using Cifar10.Data;
+using Cifar10.Models;
+using Cifar10.Training;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Cifar10.Tests.Training;
+
+public class FastRecipeTests
+{
+    [Fact]
+    public void LookaheadUpdateMovesTheWeightsToTheAverage()
+    {
+        using var scope = NewDisposeScope();
+        using var model = nn.Linear(4, 3);
+        var start = model.weight!.detach().clone();
+        using var averaging = new Lookahead(model);
+        using (no_grad()) model.weight!.add_(1.0);
+        var moved = model.weight!.detach().clone();
+
+        averaging.Update(decay: 0.25);
+        // average = 0.25·start + 0.75·moved, and the network now holds it.
+        Assert.True(model.weight!.detach().allclose(start * 0.25 + moved * 0.75, rtol: 1e-6, atol: 1e-6));
+
+        using (no_grad()) model.weight!.add_(2.0);
+        averaging.Update(decay: 1); // decay 1 only copies the average back
+        Assert.True(model.weight!.detach().allclose(start * 0.25 + moved * 0.75, rtol: 1e-6, atol: 1e-6));
+    }
+
+    [Fact]
+    public void LookaheadAlsoAveragesBatchNormStatisticsButNotCounters()
+    {
+        using var scope = NewDisposeScope();
+        using var norm = nn.BatchNorm2d(2);
+        using var averaging = new Lookahead(norm);
+        norm.train();
+        norm.forward(randn(4, 2, 3, 3) + 5);
+        var runningMean = norm.running_mean!.detach().clone();
+        averaging.Update(decay: 0.5);
+        Assert.True(norm.running_mean!.detach().allclose(runningMean * 0.5, rtol: 1e-6, atol: 1e-6));
+        Assert.Equal(1, norm.num_batches_tracked!.item<long>());
+    }
+
+    [Fact]
+    public void LookaheadScheduleFollowsAirbench()
+    {
+        Assert.Equal(3, Lookahead.StartEpochIndex(10));
+        Assert.False(Lookahead.UpdatesAt(150, epochIndex: 2, epochs: 10)); // before the start epoch
+        Assert.True(Lookahead.UpdatesAt(150, epochIndex: 3, epochs: 10));
+        Assert.False(Lookahead.UpdatesAt(151, epochIndex: 3, epochs: 10)); // every 5 steps only
+        Assert.Equal(Math.Pow(0.95, 5) * Math.Pow(0.5, 3), Lookahead.DecayAt(240, 480), 12);
+        Assert.Equal(Math.Pow(0.95, 5), Lookahead.DecayAt(480, 480), 12);
+        // 49 steps per epoch: epochs 1–3 (indices 0–2) have no averaging, epoch 4 creates it.
+        Assert.False(Lookahead.IsActiveAfter(3, 49, 10));
+        Assert.True(Lookahead.IsActiveAfter(4, 49, 10));
+        // With 2 steps per epoch epoch 4 runs steps 7–8, none a multiple of 5: still no average.
+        Assert.False(Lookahead.IsActiveAfter(4, 2, 10));
+        Assert.True(Lookahead.IsActiveAfter(5, 2, 10));
+    }
+
+    [Fact]
+    public void TriangleRisesFromOneFifthToThePeakThenFallsToSevenPercent()
+    {
+        var config = TrainConfig.FastRecipe with { Epochs = 10 };
+        var schedule = new LearningRateSchedule(config, stepsPerEpoch: 100);
+        double peak = config.LearningRate;
+        Assert.Equal(0.2 * peak, schedule.At(0), 12);
+        Assert.Equal(peak, schedule.At(230), 12);
+        Assert.Equal(0.6 * peak, schedule.At(115), 12);
+        Assert.True(schedule.At(229) < peak && schedule.At(231) < peak);
+        Assert.Equal(peak + (0.07 * peak - peak) * (999 - 230) / 770.0, schedule.At(999), 12);
+    }
+
+    [Fact]
+    public void AlternatingFlipShowsEveryImageBothWaysOverTwoEpochs()
+    {
+        using var scope = NewDisposeScope();
+        var batch = randint(0, 256, [32, 3, 4, 4], dtype: uint8);
+        var first = Augmentation.FirstEpochFlips(32, new Generator(7));
+        var epoch1 = Augmentation.AlternatingFlip(batch, first, epoch: 1);
+        var epoch2 = Augmentation.AlternatingFlip(batch, first, epoch: 2);
+        var epoch3 = Augmentation.AlternatingFlip(batch, first, epoch: 3);
+        var flippedIn1 = epoch1.ne(batch).flatten(1).any(1);
+        var flippedIn2 = epoch2.ne(batch).flatten(1).any(1);
+        Assert.True(flippedIn1.logical_xor(flippedIn2).all().item<bool>()); // exactly one of the two epochs
+        Assert.True(epoch3.Same(epoch1));
+        Assert.InRange(flippedIn1.sum().item<long>(), 6, 26); // the first epoch's choice is random
+        for (int i = 0; i < 32; i++)
+        {
+            var expected = flippedIn1[i].item<bool>() ? batch[i].flip(2) : batch[i];
+            Assert.True(epoch1[i].Same(expected));
+        }
+    }
+
+    [Fact]
+    public void ReflectCropShiftsWithMirroredBorders()
+    {
+        using var scope = NewDisposeScope();
+        var batch = randint(0, 256, [64, 3, 8, 8], dtype: uint8);
+        var cropped = Augmentation.RandomCrop(batch, 2, new Generator(3), "reflect");
+        Assert.Equal(ScalarType.Byte, cropped.dtype);
+        var padded = nn.functional.pad(batch.to(float32), [2, 2, 2, 2], PaddingModes.Reflect).to(uint8);
+        for (int i = 0; i < 64; i++)
+        {
+            bool found = false;
+            for (int top = 0; top <= 4 && !found; top++)
+                for (int left = 0; left <= 4 && !found; left++)
+                    found = padded[i].narrow(1, top, 8).narrow(2, left, 8).Same(cropped[i]);
+            Assert.True(found, $"image {i} is not a window of its reflect-padded self");
+        }
+    }
+
+    [Fact]
+    public void NormBiasesGetTheScaledRateAndTheSameDecayStep()
+    {
+        using var model = new FastNet();
+        var config = TrainConfig.FastRecipe;
+        using var optimizer = OptimizerFactory.Create(config, model);
+        var groups = optimizer.ParamGroups.Cast<TorchSharp.Modules.SGD.ParamGroup>().ToList();
+        Assert.Equal(2, groups.Count);
+        Assert.Equal(6, groups[0].Parameters.Count()); // the six batch-norm biases
+        OptimizerFactory.SetLearningRate(optimizer, 0.5);
+        Assert.Equal(0.5 * 64, groups[0].LearningRate, 12);
+        Assert.Equal(0.5, groups[1].LearningRate, 12);
+        var biasOptions = (TorchSharp.Modules.SGD.Options)groups[0].Options;
+        var otherOptions = (TorchSharp.Modules.SGD.Options)groups[1].Options;
+        Assert.Equal(groups[1].LearningRate * otherOptions.weight_decay!.Value,
+                     groups[0].LearningRate * biasOptions.weight_decay!.Value, 12);
+        // Frozen parameters are not handed to the optimizer at all.
+        int trainable = model.parameters().Count(p => p.requires_grad);
+        Assert.Equal(trainable, groups.Sum(g => g.Parameters.Count()));
+    }
+
+    [Fact]
+    public void FastIsTheDefaultRecipeAndOtherNetworksKeepTheClassicDefaults()
+    {
+        Assert.Equal(TrainConfig.FastRecipe, TrainConfig.DefaultsFor("fast"));
+        Assert.Equal(1024, TrainConfig.FastRecipe.BatchSize);
+        Assert.True(TrainConfig.FastRecipe.Lookahead && TrainConfig.FastRecipe.AlternatingFlip && TrainConfig.FastRecipe.TestTta);
+        var classic = TrainConfig.DefaultsFor("ResNet18");
+        Assert.Equal("resnet18", classic.Model);
+        Assert.Equal(new TrainConfig().BatchSize, classic.BatchSize);
+        TrainConfig.FastRecipe.Validated();
+    }
+
+    [Fact]
+    public void Bf16IsOnlyForNetworksThatComputeInIt()
+    {
+        Assert.Equal("fp32", Precision.Resolve("auto", "fast"));
+        Assert.Equal("bf16", Precision.Resolve("bf16", "fast"));
+        Assert.Equal("fp32", Precision.Resolve("auto", "resnet18"));
+        Assert.Throws<ConfigException>(() => Precision.Resolve("bf16", "resnet18"));
+        Assert.Throws<ConfigException>(() => new TrainConfig { Precision = "fp16" }.Validated());
+    }
+}
