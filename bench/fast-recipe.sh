@@ -40,8 +40,8 @@ done
 # --- 1. step throughput
 step_table=""
 if [ "$skip_steps" = false ]; then
-  step_table=$(bash bench/run.sh --models fast --batch 1024 --steps 5 --threads "$threads"; echo;
-               bash bench/run.sh --models wide,resnet18 --batch 128 --steps 10 --threads "$threads" | tail -n 1)
+  step_table=$(bash bench/run.sh --models fast --batch 1024 --steps 5 --threads "$threads";
+               bash bench/run.sh --models wide,resnet18 --batch 128 --steps 10 --threads "$threads" | grep '^| [a-z]' | grep -v '^| network')
   fast_step=$(echo "$step_table" | awk -F'|' '$2 ~ /^ fast / {gsub(/ /, "", $3); print $3}')
 else
   fast_step=$(dotnet bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll --models fast --batch 1024 --steps 5 --threads "$threads" | tail -1 | cut -d, -f6)

@@ -20,12 +20,17 @@ public static class LearningRateFinder
         if (!(start > 0 && end > start)) throw new ConfigException($"the learning-rate range must satisfy 0 < start < end (got {start}..{end})");
         if (steps < 10) throw new ConfigException($"the finder needs at least 10 steps (got {steps})");
         model.to(device);
+        Trainer.InitializeFromData(model, train, device);
         model.train();
         using var optimizer = OptimizerFactory.Create(config, model);
         var update = new TrainingStep(model, optimizer, config.LabelSmoothing);
         using var onDevice = train.To(device);
         using var generator = new Generator((ulong)Seeds.ForEpoch(config.Seed, 0, Seeds.Shuffle), device);
-        var augment = new AugmentOptions { Crop = config.RandomCrop, Flip = config.HorizontalFlip, Cutout = config.Cutout };
+        var augment = new AugmentOptions
+        {
+            Crop = config.RandomCrop, Padding = config.CropPadding, PadMode = config.CropPadMode,
+            Flip = config.HorizontalFlip, Cutout = config.Cutout,
+        };
 
         var points = new List<(double Lr, double Loss)>();
         const double beta = 0.98; // smoothing of fastai's recorder

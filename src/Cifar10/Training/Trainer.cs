@@ -49,12 +49,7 @@ public sealed class Trainer
     {
         if (train.Count < 2) throw new ConfigException($"training needs at least 2 images (got {train.Count})");
         model.to(device);
-        if (!resume && model is FastNet fast)
-        {
-            using var scope = torch.NewDisposeScope();
-            var sample = train.Images.narrow(0, 0, Math.Min(WhiteningImages, train.Count)).to(device);
-            fast.InitializeWhitening(Normalization.Normalize(sample));
-        }
+        if (!resume) InitializeFromData(model, train, device);
         using var optimizer = OptimizerFactory.Create(config, model);
         int stepsPerEpoch = StepsPerEpoch(train.Count, config.BatchSize);
         var schedule = new LearningRateSchedule(config, stepsPerEpoch);
@@ -124,6 +119,16 @@ public sealed class Trainer
         }
 
         return new TrainingOutcome(config.Epochs, bestValAccuracy, bestEpoch, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The part of a network's initialisation that looks at the training data: the fast
+    /// network's whitening filters, from the first <see cref="WhiteningImages"/> images.</summary>
+    public static void InitializeFromData(nn.Module<Tensor, Tensor> model, Cifar10Dataset train, Device device)
+    {
+        if (model is not FastNet fast) return;
+        using var scope = torch.NewDisposeScope();
+        var sample = train.Images.narrow(0, 0, Math.Min(WhiteningImages, train.Count)).to(device);
+        fast.InitializeWhitening(Normalization.Normalize(sample));
     }
 
     /// <summary>airbench trains the whitening bias for the same first 30% of the epochs that precede averaging.</summary>
