@@ -32,8 +32,7 @@ fi
 
 dotnet build -c Release bench/Cifar10.Bench -v q -nologo >/dev/null
 ours=(dotnet bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll)
-# The same glibc malloc settings as the toolkit applies to itself (src/Cifar10/Runtime/Allocator.cs).
-theirs=(env MALLOC_MMAP_THRESHOLD_=65536 MALLOC_TRIM_THRESHOLD_=0 /usr/bin/python3 bench/pytorch/step_throughput.py)
+theirs=(/usr/bin/python3 bench/pytorch/step_throughput.py)
 
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
 torch_version=$(/usr/bin/python3 -c "import torch; print(torch.__version__)")

@@ -15,7 +15,6 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 var options = Args.Parse(args);
-Cifar10.Runtime.Allocator.ReturnFreedMemoryToTheSystem(); // as training does (bench/run.sh gives PyTorch the same settings)
 torch.set_num_threads(options.Threads);
 Console.WriteLine("model,batch,threads,steps,seconds,images_per_s");
 foreach (var name in options.Models)

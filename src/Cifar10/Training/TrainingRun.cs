@@ -35,7 +35,6 @@ public static class TrainingRun
     public static TrainSummary Execute(TrainRequest request, ITrainingObserver observer, CancellationToken cancellation)
     {
         var total = Stopwatch.StartNew();
-        Allocator.ReturnFreedMemoryToTheSystem();
         RunFolder run;
         TrainConfig config;
         string? dataOption = request.Data;
