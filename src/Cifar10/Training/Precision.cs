@@ -6,8 +6,7 @@ namespace Cifar10.Training;
 /// <summary>
 /// Resolves --precision to the dtype a network's convolutions compute in. "auto" is fp32: with
 /// the libtorch 2.10 that TorchSharp 0.107 ships, bf16 convolutions and matmuls are slower than
-/// fp32 even on a CPU with AVX-512 BF16 (measured on the project machine: matmul 157 vs 251 GFLOP/s,
-/// a fast training step 176 vs 192 images/s back to back with
+/// fp32 even on a CPU with AVX-512 BF16 (measured on the project machine: a fast training step 176 vs 192 images/s back to back with
 /// `bash bench/run.sh --models fast --batch 1024 --precision bf16` and `--precision fp32`),
 /// and on CPUs without native bf16 libtorch emulates it at a small fraction of fp32 speed.
 /// `--precision bf16` stays available for hardware and builds where it pays.
