@@ -129,8 +129,7 @@ public static class Augmentation
         return mode switch
         {
             "zeros" => nn.functional.pad(batch, sides),
-            // libtorch's reflection padding has no uint8 kernel on the CPU; float16 holds 0..255 exactly.
-            "reflect" => nn.functional.pad(batch.to(ScalarType.Float16), sides, PaddingModes.Reflect).to(batch.dtype),
+            "reflect" => nn.functional.pad(batch, sides, PaddingModes.Reflect),
             _ => throw new ArgumentException($"unknown pad mode '{mode}'; choose zeros or reflect", nameof(mode)),
         };
     }
