@@ -2,10 +2,13 @@
 # Training-step throughput, TorchSharp (this toolkit) vs PyTorch (Debian's python3-torch),
 # same networks, batch, optimizer and thread count, on this machine, in one invocation.
 #
-#   bash bench/run.sh [--models a,b] [--batch 128] [--threads N] [--steps 10] [--precision fp32|bf16]
+#   bash bench/run.sh [--models a,b] [--batch 128] [--threads N] [--steps 10] [--rounds 3] [--precision fp32|bf16]
 #
-# Networks are measured alternately (ours, then PyTorch's) so that both see the same machine
-# state. Prints a Markdown table with the ratio TorchSharp / PyTorch (> 1 means we are faster).
+# A shared VM's speed drifts (by up to a third within an hour here), so one measurement per side is
+# not enough: each network is measured in R rounds, each round one process of ours and one of
+# PyTorch's back to back, the order swapped every round so that a drift favours neither side.
+# Prints a Markdown table: the median img/s of each side, the median of the per-round ratios
+# TorchSharp / PyTorch (> 1 means we are faster) and their range.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,12 +17,14 @@ precision=fp32
 batch=128
 threads=$(nproc)
 steps=10
+rounds=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --models) models=$2; shift 2 ;;
     --batch) batch=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --precision) precision=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -36,15 +41,28 @@ theirs=(/usr/bin/python3 bench/pytorch/step_throughput.py)
 
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
 torch_version=$(/usr/bin/python3 -c "import torch; print(torch.__version__)")
-echo "Machine: ${cpu}, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; threads ${threads}; batch ${batch}; ${steps} timed steps after 3 warm-up; precision ${precision} (fast only)"
+echo "Machine: ${cpu}, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; threads ${threads}; batch ${batch}; ${steps} timed steps after 3 warm-up, ${rounds} alternating rounds; precision ${precision} (fast only)"
 echo "TorchSharp 0.107.0 (libtorch 2.10.0) vs PyTorch ${torch_version}"
 echo
-echo "| network | TorchSharp img/s | PyTorch img/s | ratio |"
-echo "| --- | ---: | ---: | ---: |"
+echo "| network | TorchSharp img/s | PyTorch img/s | ratio (median) | ratio range |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+measure() { # side name -> img/s
+  local -n side=$1
+  "${side[@]}" --models "$2" --batch "$batch" --threads "$threads" --steps "$steps" --precision "$precision" | tail -1 | cut -d, -f6
+}
 IFS=',' read -ra names <<< "$models"
 for name in "${names[@]}"; do
-  a=$("${ours[@]}" --models "$name" --batch "$batch" --threads "$threads" --steps "$steps" --precision "$precision" | tail -1 | cut -d, -f6)
-  b=$("${theirs[@]}" --models "$name" --batch "$batch" --threads "$threads" --steps "$steps" --precision "$precision" | tail -1 | cut -d, -f6)
-  ratio=$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", a / b}')
-  echo "| ${name} | ${a} | ${b} | ${ratio} |"
+  rows=""
+  for ((round = 0; round < rounds; round++)); do
+    if ((round % 2 == 0)); then a=$(measure ours "$name"); b=$(measure theirs "$name")
+    else b=$(measure theirs "$name"); a=$(measure ours "$name"); fi
+    rows+="$a $b"$'\n'
+  done
+  printf '%s' "$rows" | python3 -c '
+import statistics, sys
+name = sys.argv[1]
+pairs = [tuple(map(float, line.split())) for line in sys.stdin if line.strip()]
+ratios = [a / b for a, b in pairs]
+print(f"| {name} | {statistics.median(a for a, _ in pairs):.1f} | {statistics.median(b for _, b in pairs):.1f} "
+      f"| {statistics.median(ratios):.2f} | {min(ratios):.2f}–{max(ratios):.2f} |")' "$name"
 done

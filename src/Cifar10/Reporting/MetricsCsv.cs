@@ -4,7 +4,7 @@ namespace Cifar10.Reporting;
 /// (runs without a validation set write NaN in the val columns).</summary>
 public static class MetricsCsv
 {
-    public const string Header = "epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds,images_per_s,rss_mib";
+    public const string Header = "epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds,images_per_s,step_images_per_s,rss_mib";
 
     /// <summary>Replaces <paramref name="path"/> with the given rows, atomically.</summary>
     public static void Write(string path, IEnumerable<EpochMetrics> epochs) =>
@@ -19,19 +19,37 @@ public static class MetricsCsv
         File.AppendAllText(path, (isNew ? Header + "\n" : "") + FormatRow(epoch));
     }
 
-    public static IReadOnlyList<EpochMetrics> Read(string path) =>
-        Csv.ReadNumericRows(path, Header).Select(fields => new EpochMetrics(
-            Epoch: checked((int)Csv.ParseLong(fields[0])),
-            LearningRate: Csv.ParseDouble(fields[1]),
-            TrainLoss: Csv.ParseDouble(fields[2]),
-            TrainAccuracy: Csv.ParseDouble(fields[3]),
-            ValLoss: Csv.ParseDouble(fields[4]),
-            ValAccuracy: Csv.ParseDouble(fields[5]),
-            Seconds: Csv.ParseDouble(fields[6]),
-            ImagesPerSecond: Csv.ParseDouble(fields[7]),
-            ResidentMiB: Csv.ParseDouble(fields[8]))).ToList();
+    /// <summary>Headers of earlier versions of this file; they still read, their missing columns as NaN.</summary>
+    static readonly string[] EarlierHeaders =
+    [
+        "epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds,images_per_s",
+        "epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds,images_per_s,rss_mib",
+    ];
+
+    public static IReadOnlyList<EpochMetrics> Read(string path)
+    {
+        var header = File.ReadLines(path).FirstOrDefault() ?? "";
+        if (!EarlierHeaders.Contains(header)) header = Header; // anything else must be the current header
+        var columns = header.Split(',');
+        return Csv.ReadNumericRows(path, header).Select(fields =>
+        {
+            double Column(string name) => Array.IndexOf(columns, name) is var i and >= 0 ? Csv.ParseDouble(fields[i]) : double.NaN;
+            return new EpochMetrics(
+                Epoch: checked((int)Csv.ParseLong(fields[0])),
+                LearningRate: Column("lr"),
+                TrainLoss: Column("train_loss"),
+                TrainAccuracy: Column("train_acc"),
+                ValLoss: Column("val_loss"),
+                ValAccuracy: Column("val_acc"),
+                Seconds: Column("seconds"),
+                ImagesPerSecond: Column("images_per_s"),
+                StepImagesPerSecond: Column("step_images_per_s"),
+                ResidentMiB: Column("rss_mib"));
+        }).ToList();
+    }
 
     private static string FormatRow(EpochMetrics m) => Csv.Line([
         Csv.Number(m.Epoch), Csv.Number(m.LearningRate), Csv.Number(m.TrainLoss), Csv.Number(m.TrainAccuracy),
-        Csv.Number(m.ValLoss), Csv.Number(m.ValAccuracy), Csv.Number(m.Seconds), Csv.Number(m.ImagesPerSecond), Csv.Number(m.ResidentMiB)]);
+        Csv.Number(m.ValLoss), Csv.Number(m.ValAccuracy), Csv.Number(m.Seconds), Csv.Number(m.ImagesPerSecond),
+        Csv.Number(m.StepImagesPerSecond), Csv.Number(m.ResidentMiB)]);
 }

@@ -4,7 +4,10 @@ namespace Cifar10.Reporting;
 // produced (and tested) from numbers alone. Accuracies are fractions in 0..1; reports show percentages.
 
 /// <summary>One row of metrics.csv. ValLoss/ValAccuracy are NaN when the run has no validation set.
-/// ResidentMiB is the process's resident memory at the end of the epoch (it should stay flat).</summary>
+/// ImagesPerSecond is the epoch's training throughput, everything included; StepImagesPerSecond counts only the
+/// time spent in the optimizer steps (forward, loss, backward, update), so the ratio of the two is the data
+/// pipeline's and bookkeeping's overhead, measured within one run. ResidentMiB is the process's resident
+/// memory at the end of the epoch (it should stay flat).</summary>
 public sealed record EpochMetrics(
     int Epoch,
     double LearningRate,
@@ -14,6 +17,7 @@ public sealed record EpochMetrics(
     double ValAccuracy,
     double Seconds,
     double ImagesPerSecond,
+    double StepImagesPerSecond = double.NaN,
     double ResidentMiB = double.NaN);
 
 /// <summary>A test image with the model's verdict. <paramref name="Chw"/> holds 3*32*32 bytes laid out as in

@@ -60,6 +60,8 @@ public sealed class Lookahead : IDisposable
     /// Decay 1 only copies the average back.</summary>
     public void Update(double decay)
     {
+        // In-place ops still hand back a new managed handle; the scope frees those whether or not the caller has one.
+        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         foreach (var (average, live) in pairs)
         {

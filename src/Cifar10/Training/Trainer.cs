@@ -3,6 +3,7 @@ using Cifar10.Data;
 using Cifar10.Evaluation;
 using Cifar10.Models;
 using Cifar10.Reporting;
+using Cifar10.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -84,7 +85,7 @@ public sealed class Trainer
         {
             var epochClock = Stopwatch.StartNew();
             observer.EpochStarted(epoch, config.Epochs, stepsPerEpoch);
-            var (trainLoss, trainAccuracy, learningRates) =
+            var (trainLoss, trainAccuracy, learningRates, stepSeconds) =
                 TrainOneEpoch(epoch, images, labels, firstEpochFlips, optimizer, schedule, stepsPerEpoch, globalStep, observer, cancellation);
             globalStep += stepsPerEpoch;
             double trainSeconds = epochClock.Elapsed.TotalSeconds;
@@ -96,9 +97,11 @@ public sealed class Trainer
             bool isBest = validated is not null && (double.IsNaN(bestValAccuracy) || valAccuracy > bestValAccuracy);
             if (isBest) (bestValAccuracy, bestEpoch) = (valAccuracy, epoch);
 
+            ProcessMemory.ReleaseFreed();
             var metrics = new EpochMetrics(epoch, learningRates[^1], trainLoss, trainAccuracy,
                                            validated?.Loss ?? double.NaN, valAccuracy,
                                            epochClock.Elapsed.TotalSeconds, train.Count / trainSeconds,
+                                           StepImagesPerSecond: train.Count / stepSeconds,
                                            ResidentMiB: System.Environment.WorkingSet / (1024.0 * 1024.0));
             // Logs first, checkpoint last: a run killed in between redoes this epoch on resume
             // and TruncateLogs drops the row written here.
@@ -134,7 +137,7 @@ public sealed class Trainer
     /// <summary>airbench trains the whitening bias for the same first 30% of the epochs that precede averaging.</summary>
     public static bool WhiteningBiasTrainedIn(int epoch, int epochs) => epoch - 1 < Lookahead.StartEpochIndex(epochs);
 
-    (double Loss, double Accuracy, double[] LearningRates) TrainOneEpoch(
+    (double Loss, double Accuracy, double[] LearningRates, double StepSeconds) TrainOneEpoch(
         int epoch, Tensor images, Tensor labels, Tensor firstEpochFlips, TorchSharp.Modules.OptimizerHelper optimizer,
         LearningRateSchedule schedule, int stepsPerEpoch, long firstStep, ITrainingObserver observer, CancellationToken cancellation)
     {
@@ -155,6 +158,7 @@ public sealed class Trainer
         double lossSum = 0;
         long correct = 0, seen = 0;
         var clock = Stopwatch.StartNew();
+        var stepClock = new Stopwatch();
 
         for (int step = 0; step < stepsPerEpoch; step++)
         {
@@ -171,9 +175,11 @@ public sealed class Trainer
 
             double rate = schedule.At(firstStep + step);
             learningRates[step] = rate;
+            stepClock.Start();
             var (loss, logits) = update.Run(x, y, rate);
+            lossSum += loss.item<float>() * length; // the sync point on an asynchronous device, so inside the step's time
+            stepClock.Stop();
 
-            lossSum += loss.item<float>() * length;
             correct += logits.argmax(1).eq(y).sum().item<long>();
             seen += length;
             if (config.Lookahead) AverageWeights(firstStep + step + 1, epoch, schedule.TotalSteps);
@@ -181,7 +187,7 @@ public sealed class Trainer
                                                     correct / (double)seen, seen / clock.Elapsed.TotalSeconds, rate));
         }
         averaging?.Update(decay: 1); // the network ends every epoch equal to its average
-        return (lossSum / seen, correct / (double)seen, learningRates);
+        return (lossSum / seen, correct / (double)seen, learningRates, stepClock.Elapsed.TotalSeconds);
     }
 
     void AverageWeights(long stepsDone, int epoch, long totalSteps)

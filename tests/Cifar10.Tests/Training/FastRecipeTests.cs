@@ -10,6 +10,17 @@ namespace Cifar10.Tests.Training;
 public class FastRecipeTests
 {
     [Fact]
+    public void LookaheadUpdateLeavesNoTensorAliveOutsideADisposeScope()
+    {
+        using var model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(4, 2));
+        using var averaging = new Lookahead(model);
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        averaging.Update(decay: 0.5);
+        averaging.Update(decay: 1); // the trainer's end-of-epoch call, made outside any step's scope
+        Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
     public void LookaheadUpdateMovesTheWeightsToTheAverage()
     {
         using var scope = NewDisposeScope();

@@ -113,7 +113,7 @@ public class ResumeTests : IDisposable
         Assert.True(File.Exists(Path.Combine(run.Best, Checkpoint.StateFile)));
         Assert.NotEmpty(Directory.GetFiles(run.File(RunFolder.TensorBoardFolder), "events.out.tfevents*", SearchOption.AllDirectories));
         var header = File.ReadLines(run.File(RunFolder.MetricsFile)).First();
-        Assert.Equal("epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds,images_per_s,rss_mib", header);
+        Assert.Equal("epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds,images_per_s,step_images_per_s,rss_mib", header);
         Assert.Equal(4, run.ReadMetrics().Count);
     }
 
