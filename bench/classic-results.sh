@@ -35,7 +35,7 @@ d = sys.argv[1]
 r = json.load(open(os.path.join(d, "results.json")))
 c = json.load(open(os.path.join(d, "config.json")))["config"]
 cmd = f"--model {c['model']}" + (f" --depth {c['depth']}" if c['model'] == 'tutorial' else "") \
-      + f" --epochs {c['epochs']} --batch-size {c['batch_size']} --lr {c['learning_rate']} --schedule {c['schedule']}"
+      + f" --epochs {c['epochs']} --batch-size {c['batch_size']} --lr {c.get('lr', c.get('learning_rate'))} --schedule {c['schedule']}"
 print(f"| {os.path.relpath(d)} | `{cmd}` | {r['best_val_accuracy']:.2%} | {r['test_accuracy']:.2%} | {r['train_seconds']/60:.1f} min |")
 PY
 done

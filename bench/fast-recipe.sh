@@ -8,7 +8,8 @@
 #      keeps config.json, metrics.csv and results.json;
 #   3. the pipeline's overhead: each run's epoch throughput (everything included) against its own
 #      step throughput (time inside the optimizer steps, measured in the same run, so the VM's drift
-#      cancels), and resident memory at the last epoch against the first.
+#      cancels), resident memory at the last epoch against the first, and the whole process's peak
+#      resident memory (`/usr/bin/time -v`, the final test evaluation with TTA included).
 #
 #   bash bench/fast-recipe.sh [DATA] [--epochs "20 10 8 2"] [--skip-steps]
 #
@@ -30,14 +31,18 @@ done
 out=runs/fast-recipe
 threads=$(nproc)
 mkdir -p "$out"
+if [ ! -x /usr/bin/time ]; then
+  echo "installing GNU time (peak memory of each run) with apt-get..." >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
+fi
 dotnet build -c Release src/Cifar10.Cli -v q -nologo >/dev/null
 cli=(dotnet src/Cifar10.Cli/bin/Release/net10.0/cifar10.dll)
 
 # --- 2. end-to-end runs
 for epochs in $schedules; do
   run="$out/epochs-$epochs"
-  [ -f "$run/results.json" ] || "${cli[@]}" train --data "$data" --out "$run" --force --seed 0 --epochs "$epochs" --threads "$threads" \
-    >"$run.log" 2>&1 || { echo "run $run failed, see $run.log" >&2; exit 1; }
+  [ -f "$run/results.json" ] || /usr/bin/time -v -o "$run.time" "${cli[@]}" train --data "$data" --out "$run" --force --seed 0 \
+    --epochs "$epochs" --threads "$threads" >"$run.log" 2>&1 || { echo "run $run failed, see $run.log" >&2; exit 1; }
 done
 
 # --- 1. step throughput
@@ -58,8 +63,8 @@ if [ -n "$step_table" ]; then
 fi
 echo "End-to-end runs of \`cifar10 train --seed 0 --epochs N\` (the fast recipe; time includes data loading, whitening init and the test evaluation with TTA; img/s are medians over epochs 2..N):"
 echo
-echo "| run | test acc (TTA) | time | train time | epoch img/s | step img/s (same run) | overhead | RSS first → last epoch |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| run | test acc (TTA) | time | train time | epoch img/s | step img/s (same run) | overhead | RSS first → last epoch | peak RSS (process) |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for epochs in $schedules; do
   python3 - "$out/epochs-$epochs" <<'PY'
 import csv, json, os, statistics, sys
@@ -75,7 +80,12 @@ if "step_images_per_s" in rows[0]:  # runs made before this column existed show 
 else:
     step, overhead = "n/a", "n/a"
 rss = [float(row["rss_mib"]) for row in rows]
+peak = "n/a"  # runs made before the benchmark measured it
+if os.path.exists(run + ".time"):
+    for line in open(run + ".time"):
+        if "Maximum resident set size" in line:
+            peak = f"{int(line.split(':')[1]) / 1024 / 1024:.2f} GiB"
 print(f"| {os.path.relpath(run)} | {r['test_accuracy']:.2%} | {r['total_seconds']/60:.1f} min | {r['train_seconds']/60:.1f} min "
-      f"| {epoch_rate:.1f} | {step} | {overhead} | {rss[0]:.0f} → {rss[-1]:.0f} MiB ({rss[-1]/rss[0]-1:+.1%}) |")
+      f"| {epoch_rate:.1f} | {step} | {overhead} | {rss[0]:.0f} → {rss[-1]:.0f} MiB ({rss[-1]/rss[0]-1:+.1%}) | {peak} |")
 PY
 done

@@ -30,9 +30,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
-  echo "installing Debian's python3-torch (the PyTorch peer) with apt-get..." >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null
+# The peer on an optimised BLAS: without libopenblas0-pthread Debian's PyTorch runs its matrix products on
+# the reference BLAS (libblas3), measured ~40x slower, which would make every ratio flatter us.
+if ! /usr/bin/python3 -c "import torch" 2>/dev/null || ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
+  echo "installing Debian's python3-torch (the PyTorch peer) and OpenBLAS with apt-get..." >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
 fi
 
 dotnet build -c Release bench/Cifar10.Bench -v q -nologo >/dev/null
@@ -42,7 +44,8 @@ theirs=(/usr/bin/python3 bench/pytorch/step_throughput.py)
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
 torch_version=$(/usr/bin/python3 -c "import torch; print(torch.__version__)")
 echo "Machine: ${cpu}, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; threads ${threads}; batch ${batch}; ${steps} timed steps after 3 warm-up, ${rounds} alternating rounds; precision ${precision} (fast only)"
-echo "TorchSharp 0.107.0 (libtorch 2.10.0) vs PyTorch ${torch_version}"
+blas=$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || echo unknown)
+echo "TorchSharp 0.107.0 (libtorch 2.10.0, its own MKL/oneDNN) vs PyTorch ${torch_version} (BLAS: ${blas})"
 echo
 echo "| network | TorchSharp img/s | PyTorch img/s | ratio (median) | ratio range |"
 echo "| --- | ---: | ---: | ---: | ---: |"

@@ -19,13 +19,19 @@ torch.set_num_threads(options.Threads);
 Console.WriteLine("model,batch,threads,steps,seconds,images_per_s");
 foreach (var name in options.Models)
 {
-    torch.manual_seed(0);
-    using var model = ModelCatalog.Create(name, new ModelOptions(Depth: options.Depth));
-    if (Precision.SupportsBf16(name)) Precision.Apply(model, options.Precision);
+    // The network's recipe, resolved as `train` resolves it, with the optimizer the PyTorch peer uses
+    // (bench/pytorch/step_throughput.py) given on top: both sides take the same step.
+    var info = ModelCatalog.Get(name);
+    var config = TrainSettings.Resolve([
+        new("model", name), new("seed", "0"), new("optimizer", "sgd"), new("lr", "0.01"), new("momentum", "0.9"),
+        new("nesterov", "false"), new("weight-decay", "5e-4"), new("norm-bias-lr-scale", "1"), new("label-smoothing", "0"),
+        .. info.HasDepth ? [new KeyValuePair<string, string>("depth", options.Depth.ToString(CultureInfo.InvariantCulture))] : Array.Empty<KeyValuePair<string, string>>(),
+        .. info.SupportsBf16 ? [new KeyValuePair<string, string>("precision", options.Precision)] : Array.Empty<KeyValuePair<string, string>>(),
+    ]);
+    using var model = Trainer.CreateModel(config, classCount: 10);
     model.train();
-    var config = new TrainConfig { Model = name, LearningRate = 0.01, Momentum = 0.9, WeightDecay = 5e-4 };
     using var optimizer = OptimizerFactory.Create(config, model);
-    var step = new TrainingStep(model, optimizer, labelSmoothing: 0);
+    var step = new TrainingStep(model, optimizer, config.LabelSmoothing, config.ClipGradNorm);
     using var images = torch.randn(options.Batch, 3, 32, 32);
     using var labels = torch.randint(0, 10, [options.Batch], dtype: int64);
 

@@ -1,14 +1,16 @@
 using System.CommandLine;
+using System.Globalization;
 using Cifar10.Cli.Commands;
 using Cifar10.Data;
 using Cifar10.Prediction;
+using Cifar10.Runs;
 using Cifar10.Training;
 
 namespace Cifar10.Cli;
 
 /// <summary>
 /// The command-line tool. It only parses options, calls the library and prints; every
-/// error becomes one line on stderr with exit code 2 (usage) or 1 (failure).
+/// error becomes one line on stderr with exit code 2 (usage) or 1 (failure), 130 when interrupted.
 /// </summary>
 public static class Program
 {
@@ -17,11 +19,22 @@ public static class Program
     public const int UsageError = 2;
     public const int Interrupted = 130;
 
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args)
+    {
+        // What the tool prints reads the same on every machine ("90.72%", never "90,72 %"); what it
+        // parses and writes is culture-invariant in the library already.
+        var culture = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+        culture.NumberFormat.PercentPositivePattern = 1; // "90.72%", as the README writes it, not "90.72 %"
+        culture.NumberFormat.PercentNegativePattern = 1;
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICulture = culture;
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = culture;
+        return Run(args, Console.Out, Console.Error);
+    }
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var console = new CliConsole(output, error, interactive: ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
+        using var signals = new StopSignals();
+        var console = new CliConsole(output, error, interactive: ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected, signals.Token);
         var root = BuildRoot(console);
         var parsed = root.Parse(args);
         bool verbose = parsed.GetValue(CommonOptions.Verbose);
@@ -68,10 +81,23 @@ public static class Program
         var firstLine = inner.Message.Split('\n')[0].Trim();
         return inner switch
         {
+            RunInterruptedException => (Interrupted, firstLine),
             OperationCanceledException => (Interrupted, "interrupted"),
-            ConfigException or ArgumentException => (UsageError, firstLine),
-            DataException or CheckpointException or ImageException or IOException or UnauthorizedAccessException => (Failure, firstLine),
+            ConfigException => (UsageError, firstLine),
+            ArgumentException argument => (UsageError, WithoutParameterName(argument)),
+            DataException or CheckpointException or ImageException or TrainingDivergedException or IOException or UnauthorizedAccessException
+                => (Failure, firstLine),
             _ => (Failure, $"{firstLine} ({inner.GetType().Name}; --verbose shows the stack trace)"),
         };
+    }
+
+    /// <summary>.NET appends " (Parameter 'x')" and "Actual value was y." to argument errors: noise for a user.</summary>
+    static string WithoutParameterName(ArgumentException e)
+    {
+        var message = e.Message.Split('\n')[0].Trim();
+        if (e.ParamName is { } name) message = message.Replace($" (Parameter '{name}')", "");
+        if (e is ArgumentOutOfRangeException { ActualValue: { } actual })
+            message = message.Replace($"Actual value was {actual}.", "").Trim();
+        return message;
     }
 }

@@ -20,10 +20,10 @@ public sealed class PlainTextObserver(TextWriter output) : ITrainingObserver
         output.WriteLine($"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsPerEpoch}  loss {p.Loss:F4}  acc {p.Accuracy:P2}  {p.ImagesPerSecond:F0} img/s");
     }
 
-    public void EpochCompleted(EpochMetrics m, bool isBest)
+    public void EpochCompleted(EpochEnd epoch)
     {
         sinceLastLine.Restart();
-        output.WriteLine(EpochLine(m, isBest));
+        output.WriteLine(EpochLine(epoch.Metrics, epoch.IsBest));
     }
 
     public static string EpochLine(EpochMetrics m, bool isBest) =>
@@ -32,8 +32,9 @@ public sealed class PlainTextObserver(TextWriter output) : ITrainingObserver
         + $"  {m.Seconds:F1}s  {m.ImagesPerSecond:F0} img/s";
 }
 
-/// <summary>A live progress bar per epoch on a terminal, with loss, accuracy and images/s.</summary>
-public sealed class ProgressBarObserver(ProgressContext context) : ITrainingObserver
+/// <summary>A live progress bar per epoch on a terminal, with loss, accuracy and images/s in a
+/// description no wider than <paramref name="width"/>, so that no row wraps.</summary>
+public sealed class ProgressBarObserver(ProgressContext context, int width) : ITrainingObserver
 {
     ProgressTask? current;
 
@@ -41,22 +42,37 @@ public sealed class ProgressBarObserver(ProgressContext context) : ITrainingObse
 
     public void EpochStarted(int epoch, int epochs, int stepsPerEpoch)
     {
-        current = context.AddTask($"epoch {epoch}/{epochs}", maxValue: stepsPerEpoch);
+        current = context.AddTask(Fit($"epoch {epoch}/{epochs}"), maxValue: stepsPerEpoch);
     }
 
     public void StepCompleted(StepProgress p)
     {
         if (current is null) return;
         current.Value = p.Step;
-        current.Description = $"epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F3} acc {p.Accuracy:P1} {p.ImagesPerSecond:F0} img/s";
+        current.Description = Fit($"epoch {p.Epoch}/{p.Epochs}", $"loss {p.Loss:F3}", $"acc {p.Accuracy:P1}", $"{p.ImagesPerSecond:F0} img/s");
     }
 
-    public void EpochCompleted(EpochMetrics m, bool isBest)
+    public void EpochCompleted(EpochEnd epoch)
     {
-        if (current is not null)
+        if (current is null) return;
+        var m = epoch.Metrics;
+        var validation = double.IsNaN(m.ValAccuracy) ? null : $"val {m.ValAccuracy:P1}{(epoch.IsBest ? "*" : "")}";
+        current.Description = Fit($"epoch {m.Epoch}", $"loss {m.TrainLoss:F3}", $"acc {m.TrainAccuracy:P1}", validation, $"{m.ImagesPerSecond:F0} img/s");
+        current.Value = current.MaxValue;
+        current.StopTask();
+    }
+
+    /// <summary>As many of the fields as fit the column (the later ones matter least), padded to its width.</summary>
+    string Fit(params string?[] fields)
+    {
+        var text = "";
+        foreach (var field in fields)
         {
-            current.Description = Markup.Escape(PlainTextObserver.EpochLine(m, isBest));
-            current.StopTask();
+            if (field is null) continue;
+            var longer = text.Length == 0 ? field : text + " " + field;
+            if (longer.Length > width) break;
+            text = longer;
         }
+        return Markup.Escape(text.PadRight(width));
     }
 }

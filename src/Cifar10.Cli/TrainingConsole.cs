@@ -1,32 +1,34 @@
-using System.Runtime.InteropServices;
 using Cifar10.Training;
 using Spectre.Console;
 
 namespace Cifar10.Cli;
 
-/// <summary>Runs training work with progress shown the way this console can show it, and
-/// Ctrl-C (SIGINT) or SIGTERM (what schedulers such as Slurm and Kubernetes send first) turned
-/// into a clean stop: the first signal cancels after the current step (the last checkpoint
-/// stays whole), a second one ends the process at once.</summary>
+/// <summary>Runs training work with its progress shown the way this console can show it: live bars
+/// on a terminal, plain lines in logs and pipes.</summary>
 public static class TrainingConsole
 {
-    public static T Run<T>(CliConsole console, Func<ITrainingObserver, CancellationToken, T> work)
+    // Percentage, elapsed and remaining time, and the gaps between the five columns.
+    const int FixedColumns = 4 + 8 + 8 + 4;
+
+    public static T Run<T>(CliConsole console, Func<ITrainingObserver, T> work)
     {
-        using var interrupt = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext context)
-        {
-            if (interrupt.IsCancellationRequested) return;
-            context.Cancel = true;
-            interrupt.Cancel();
-        }
-        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         if (!console.Interactive)
-            return work(new PlainTextObserver(console.Out), interrupt.Token);
+            return work(new PlainTextObserver(console.Out));
+        var (description, bar) = Layout(AnsiConsole.Profile.Width);
         return AnsiConsole.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(),
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = bar },
                      new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(context => work(new ProgressBarObserver(context), interrupt.Token));
+            .Start(context => work(new ProgressBarObserver(context, description)));
+    }
+
+    /// <summary>The widths of the description and the bar on a terminal <paramref name="width"/> columns wide:
+    /// every row must fit, since a row that wraps breaks the live display (it did at 80 columns).</summary>
+    public static (int Description, int Bar) Layout(int width)
+    {
+        width = Math.Max(60, width);
+        int description = Math.Clamp(width - FixedColumns - 12, 24, 60);
+        int bar = Math.Clamp(width - FixedColumns - description - 1, 6, 40);
+        return (description, bar);
     }
 }

@@ -17,16 +17,17 @@ public static class CommonOptions
                       + "(default: $CIFAR10_DATA, else ~/.cache/cifar10, downloading when absent)",
     };
 
+    // Worded as the training settings of the same names.
     public static Option<string> Device() => new("--device")
     {
-        Description = "Compute device: cpu, cuda or cuda:N (cuda needs a build with -p:TorchBackend=cuda)",
-        DefaultValueFactory = _ => "cpu",
+        Description = Training.TrainSettings.Get("device").Help,
+        DefaultValueFactory = _ => Training.Recipes.Classic.Defaults.Device,
     };
 
     public static Option<int> Threads() => new("--threads")
     {
-        Description = "libtorch intra-op threads (0 = one per core)",
-        DefaultValueFactory = _ => 0,
+        Description = Training.TrainSettings.Get("threads").Help,
+        DefaultValueFactory = _ => Training.Recipes.Classic.Defaults.Threads,
     };
 
     public static Option<string> Checkpoint() => new("--checkpoint", "-c")

@@ -21,9 +21,17 @@ public static class DownloadCommand
                 ExpectedMd5 = parsed.GetValue(md5) ?? (parsed.GetValue(url) is null ? DownloadOptions.OfficialMd5 : null),
                 CacheDir = parsed.GetValue(cache) ?? DownloadOptions.DefaultCacheDir,
             };
-            var folder = DataLocator.Resolve(parsed.GetValue(data), options);
-            console.Out.WriteLine($"CIFAR-10 ready in {folder}");
-            return Program.Success;
+            try
+            {
+                var located = DataLocator.Resolve(parsed.GetValue(data), options, console.Interrupt);
+                console.Out.WriteLine($"CIFAR-10 ready in {located.Folder} (validated; SHA-256 {located.Fingerprint.CombinedSha256[..16]}…)");
+                return Program.Success;
+            }
+            catch (OperationCanceledException)
+            {
+                console.Error.WriteLine("download interrupted; nothing partial was kept");
+                return Program.Interrupted;
+            }
         });
         return command;
     }

@@ -1,7 +1,6 @@
 using System.CommandLine;
-using Cifar10.Data;
 using Cifar10.Evaluation;
-using Cifar10.Runtime;
+using Cifar10.Runs;
 using Cifar10.Training;
 
 namespace Cifar10.Cli.Commands;
@@ -16,26 +15,30 @@ public static class EvalCommand
         var tta = CommonOptions.Tta();
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
-        var batchSize = new Option<int>("--batch-size", "-b") { Description = "Images per forward pass", DefaultValueFactory = _ => 1000 };
+        var batchSize = new Option<int>("--batch-size", "-b")
+        {
+            Description = "Images per forward pass (memory grows with it, accuracy does not change)",
+            DefaultValueFactory = _ => Recipes.Classic.Defaults.EvalBatchSize,
+        };
         var output = new Option<string?>("--out", "-o") { Description = "Folder for the CSV files (default: eval-CHECKPOINT[-tta] in the run folder)" };
         var command = new Command("eval", "Evaluate a checkpoint on the CIFAR-10 test set") { checkpoint, data, tta, device, threads, batchSize, output };
         command.SetAction(parsed =>
         {
             if (parsed.GetValue(batchSize) < 1) throw new ConfigException("batch size must be positive");
-            DeviceSetup.SetThreads(parsed.GetValue(threads));
-            var target = DeviceSetup.Resolve(parsed.GetValue(device)!);
+            using var session = Session.Open(new SessionOptions
+            {
+                Device = parsed.GetValue(device)!, Threads = parsed.GetValue(threads),
+                Data = parsed.GetValue(data), Download = DownloadCommand.Options(console),
+            }, console.Interrupt);
             var folder = Checkpoint.Locate(parsed.GetRequiredValue(checkpoint));
-            var (model, _) = Checkpoint.LoadModel(folder, target);
+            var (model, _) = session.LoadModel(folder);
             using var _model = model;
-            var dataFolder = DataLocator.Resolve(parsed.GetValue(data), DownloadCommand.Options(console));
-            using var test = Cifar10Reader.ReadTest(dataFolder);
-            bool useTta = parsed.GetValue(tta);
-            var views = useTta ? TestTimeAugmentation.MirrorTranslate : TestTimeAugmentation.None;
-            var result = Evaluator.Evaluate(model, test, target, parsed.GetValue(batchSize), views);
+            var views = parsed.GetValue(tta) ? TestTimeAugmentation.MirrorTranslate : TestTimeAugmentation.None;
+            var result = Evaluator.Evaluate(model, session.Test, session.Device, parsed.GetValue(batchSize), views, console.Interrupt);
 
-            var outFolder = parsed.GetValue(output) ?? DefaultOutput(folder, useTta);
+            var outFolder = parsed.GetValue(output) ?? DefaultOutput(folder, views != TestTimeAugmentation.None);
             var written = EvaluationFiles.Write(outFolder, result, views);
-            Print(console.Out, result, useTta);
+            Print(console.Out, result, views != TestTimeAugmentation.None);
             console.Out.WriteLine($"written: {string.Join(", ", written)}");
             return Program.Success;
         });
@@ -55,9 +58,8 @@ public static class EvalCommand
         output.WriteLine($"test accuracy: {result.Accuracy:P2} ({result.Count:N0} images{(tta ? ", TTA: mirror and one-pixel shifts" : "")}), loss {result.Loss:F4}");
         output.WriteLine();
         output.WriteLine("per-class accuracy:");
-        var perClass = result.PerClassAccuracy();
-        for (int c = 0; c < perClass.Length; c++)
-            output.WriteLine($"  {result.ClassNames[c],-12} {perClass[c]:P1}");
+        foreach (var c in result.PerClass())
+            output.WriteLine($"  {c.ClassName,-12} {c.Accuracy:P1}");
         output.WriteLine();
         output.WriteLine("confusion matrix (rows: true class, columns: predicted):");
         var abbreviations = result.ClassNames.Select(n => n.Length > 5 ? n[..5] : n).ToArray();

@@ -1,11 +1,7 @@
 using System.CommandLine;
-using Cifar10.Data;
-using Cifar10.Models;
-using Cifar10.Reporting;
-using Cifar10.Runtime;
+using Cifar10.Runs;
 using Cifar10.Sweeps;
 using Cifar10.Training;
-using TorchSharp;
 
 namespace Cifar10.Cli.Commands;
 
@@ -14,9 +10,9 @@ public static class LearningRateFinderCommand
 {
     public static Command Build(CliConsole console)
     {
-        var options = new TrainOptions();
-        var start = new Option<double>("--start") { Description = "Smallest learning rate tried", DefaultValueFactory = _ => 1e-7 };
-        var end = new Option<double>("--end") { Description = "Largest learning rate tried", DefaultValueFactory = _ => 10 };
+        var settings = new SettingOptions();
+        var start = new Option<string>("--start") { Description = "Smallest learning rate tried", DefaultValueFactory = _ => "1e-7" };
+        var end = new Option<string>("--end") { Description = "Largest learning rate tried", DefaultValueFactory = _ => "10" };
         var steps = new Option<int>("--steps") { Description = "Optimizer steps (one learning rate each)", DefaultValueFactory = _ => 100 };
         var output = new Option<string?>("--out", "-o") { Description = "Folder for lr_find.csv and lr_find.png (default lr-find/MODEL-TIMESTAMP)" };
         var data = CommonOptions.Data();
@@ -24,26 +20,25 @@ public static class LearningRateFinderCommand
         {
             start, end, steps, output, data,
         };
-        options.AddTo(command);
+        settings.AddTo(command);
         command.SetAction(parsed =>
         {
-            var config = options.ToConfig(parsed).Validated();
-            DeviceSetup.SetThreads(config.Threads);
-            var device = DeviceSetup.Resolve(config.Device);
-            var folder = DataLocator.Resolve(parsed.GetValue(data), DownloadCommand.Options(console));
-            using var train = Cifar10Reader.ReadTrain(folder);
-            torch.manual_seed(config.Seed);
-            using var model = ModelCatalog.Create(config.Model, new ModelOptions(train.ClassNames.Count, config.Dropout, config.Depth));
-            var result = LearningRateFinder.Run(model, train, config, device, parsed.GetValue(start), parsed.GetValue(end), parsed.GetValue(steps));
+            var config = settings.Resolve(parsed);
+            // The range is read like every other number: culture-invariant, by the lr setting's own parser.
+            var rate = (Setting<double>)TrainSettings.Get("lr");
+            double from = rate.Parse(parsed.GetValue(start)!), to = rate.Parse(parsed.GetValue(end)!);
+            using var session = Session.Open(new SessionOptions
+            {
+                Device = config.Device, Threads = config.Threads, Data = parsed.GetValue(data), Download = DownloadCommand.Options(console),
+            }, console.Interrupt);
+            var train = session.Training(config).Train;
+            using var model = session.CreateModel(config);
+            var result = LearningRateFinder.Run(model, train, config, session.Device, from, to, parsed.GetValue(steps), console.Interrupt);
 
             var outFolder = parsed.GetValue(output) ?? Path.Combine("lr-find", $"{config.Model}-{DateTime.Now:yyyyMMdd-HHmmss}");
-            Directory.CreateDirectory(outFolder);
-            var csv = Path.Combine(outFolder, "lr_find.csv");
-            File.WriteAllLines(csv, result.Points.Select(p => FormattableString.Invariant($"{p.Lr:R},{p.Loss:R}")).Prepend("lr,loss"));
-            var plot = Path.Combine(outFolder, "lr_find.png");
-            Plots.LearningRateFinder(plot, result.Points, result.Suggested);
+            var written = LearningRateFinderFiles.Write(outFolder, result);
             console.Out.WriteLine($"suggested learning rate: {result.Suggested:G3} (steepest descent of the smoothed loss)");
-            console.Out.WriteLine($"written: {csv}, {plot}");
+            console.Out.WriteLine($"written: {string.Join(", ", written)}");
             return Program.Success;
         });
         return command;

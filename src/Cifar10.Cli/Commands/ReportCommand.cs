@@ -1,8 +1,5 @@
 using System.CommandLine;
-using Cifar10.Data;
-using Cifar10.Evaluation;
-using Cifar10.Runtime;
-using Cifar10.Training;
+using Cifar10.Runs;
 
 namespace Cifar10.Cli.Commands;
 
@@ -15,19 +12,23 @@ public static class ReportCommand
         var runOption = new Option<string>("--run", "-r") { Description = "Run folder", Required = true };
         var data = CommonOptions.Data();
         var device = CommonOptions.Device();
-        var command = new Command("report", "Write the plots and report.html of a run (evaluates its test checkpoint)") { runOption, data, device };
+        var threads = CommonOptions.Threads();
+        var command = new Command("report", "Write the plots and report.html of a run (evaluates its test checkpoint as the run did)")
+        {
+            runOption, data, device, threads,
+        };
         command.SetAction(parsed =>
         {
             var run = RunFolder.Open(parsed.GetRequiredValue(runOption));
             var manifest = run.ReadManifest();
-            var target = DeviceSetup.Resolve(parsed.GetValue(device)!);
-            var (model, _) = Checkpoint.LoadModel(run.Path, target);
-            using var _model = model;
-            var folder = DataLocator.Resolve(parsed.GetValue(data) ?? manifest.DataFolder, DownloadCommand.Options(console));
-            using var test = Cifar10Reader.ReadTest(folder);
-            var result = Evaluator.Evaluate(model, test, target, manifest.Config.EvalBatchSize);
-            var written = RunReportBuilder.Write(run, result, test);
-            console.Out.WriteLine($"test accuracy {result.Accuracy:P2}; wrote {written.Count} files, open {run.File("report.html")}");
+            using var session = Session.Open(new SessionOptions
+            {
+                Device = parsed.GetValue(device)!, Threads = parsed.GetValue(threads),
+                Data = parsed.GetValue(data) ?? manifest.DataFolder, Download = DownloadCommand.Options(console),
+            }, console.Interrupt);
+            var result = TestEvaluation.Run(run, manifest.Config, session, console.Interrupt);
+            var written = RunReportBuilder.Write(run, result, session.Test, console.Interrupt);
+            console.Out.WriteLine($"test accuracy {result.Accuracy:P2}{(manifest.Config.TestTta ? " (TTA)" : "")}; wrote {written.Count} files, open {run.File("report.html")}");
             return Program.Success;
         });
         return command;

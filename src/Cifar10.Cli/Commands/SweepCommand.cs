@@ -9,10 +9,11 @@ public static class SweepCommand
 {
     public static Command Build(CliConsole console)
     {
-        var options = new TrainOptions();
+        var settings = new SettingOptions();
         var vary = new Option<string[]>("--vary")
         {
-            Description = "A setting and its values, e.g. --vary lr=0.1,0.01 --vary batch-size=32,128 (names as the train options)",
+            Description = "A setting and its values, e.g. --vary lr=0.1,0.01 --vary batch-size=32,128 (any train option's name; "
+                          + "a list value is written with spaces: --vary \"milestones=10 20,30 60\")",
             Required = true,
         };
         var list = new Option<bool>("--list") { Description = "Pair the i-th values of every --vary instead of trying every combination" };
@@ -26,16 +27,19 @@ public static class SweepCommand
         {
             vary, list, output, trialIndex, data,
         };
-        options.AddTo(command);
+        settings.AddTo(command);
         command.SetAction(parsed =>
         {
-            var baseConfig = options.ToConfig(parsed);
+            var given = settings.Given(parsed);
+            var varied = parsed.GetRequiredValue(vary).Select(VariedSetting.Parse).ToList();
+            var model = given.FirstOrDefault(g => g.Key == "model").Value
+                        ?? (varied.Any(v => v.Name == "model") ? "models" : TrainSettings.DefaultModel);
             var request = new SweepRequest
             {
-                BaseConfig = baseConfig,
-                Varied = parsed.GetRequiredValue(vary).Select(VariedSetting.Parse).ToList(),
+                BaseSettings = given,
+                Varied = varied,
                 Grid = !parsed.GetValue(list),
-                Folder = parsed.GetValue(output) ?? Path.Combine("sweeps", $"{baseConfig.Model}-{DateTime.Now:yyyyMMdd-HHmmss}"),
+                Folder = parsed.GetValue(output) ?? Path.Combine("sweeps", $"{model}-{DateTime.Now:yyyyMMdd-HHmmss}"),
                 Data = parsed.GetValue(data),
                 Download = DownloadCommand.Options(console),
                 TrialIndex = parsed.GetValue(trialIndex),
@@ -43,10 +47,10 @@ public static class SweepCommand
             };
             try
             {
-                var outcomes = TrainingConsole.Run(console, (observer, cancel) =>
-                    SweepRunner.Run(request, _ => observer, console.Out.WriteLine, cancel));
+                var outcomes = TrainingConsole.Run(console, observer =>
+                    SweepRunner.Run(request, _ => observer, console.Out.WriteLine, console.Interrupt));
                 console.Out.WriteLine($"sweep folder {request.Folder}: {outcomes.Count(o => o.Status != TrialStatus.RunningElsewhere)} trial(s) done here; "
-                                      + $"results.md and index.html compare the finished ones");
+                                      + "results.md and index.html compare the finished ones");
                 return Program.Success;
             }
             catch (OperationCanceledException)

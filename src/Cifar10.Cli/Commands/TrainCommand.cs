@@ -1,58 +1,71 @@
 using System.CommandLine;
-using Cifar10.Data;
+using Cifar10.Runs;
 using Cifar10.Training;
 
 namespace Cifar10.Cli.Commands;
 
-/// <summary>`train`: every hyperparameter of <see cref="TrainConfig"/> as an option.</summary>
+/// <summary>`train`: every setting of <see cref="TrainSettings"/> as an option.</summary>
 public static class TrainCommand
 {
     public static Command Build(CliConsole console)
     {
-        var options = new TrainOptions();
+        var settings = new SettingOptions();
         var data = CommonOptions.Data();
         var output = new Option<string?>("--out", "-o") { Description = "Run folder (default runs/MODEL-TIMESTAMP)" };
-        var force = new Option<bool>("--force") { Description = "Overwrite an existing run folder" };
-        var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run in this folder (its config.json is used)" };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Replace an existing run folder (only a run folder of this tool; the old run is kept until the new one has its first checkpoint)",
+        };
+        var resume = new Option<string?>("--resume")
+        {
+            Description = "Continue the run in this folder with its own settings (only --threads and --device may change)",
+        };
 
         var command = new Command("train", "Train a network on CIFAR-10; writes config, metrics, TensorBoard logs, checkpoints and a report to the run folder")
         {
             data, output, force, resume,
         };
-        options.AddTo(command);
+        settings.AddTo(command);
         command.SetAction(parsed =>
         {
-            var config = options.ToConfig(parsed);
-            var request = new TrainRequest
+            var given = settings.Given(parsed);
+            TrainRequest request;
+            if (parsed.GetValue(resume) is { } folder)
             {
-                Config = config,
+                TrainSettings.RefuseWithResume(given.Select(g => g.Key), folder);
+                if (parsed.GetValue(output) is not null || parsed.GetValue(force))
+                    throw new ConfigException("--resume continues a run in its own folder; --out and --force do not go with it");
+                var machine = given.Aggregate(Recipes.Classic.Defaults, (c, g) => TrainSettings.Get(g.Key).Apply(c, g.Value));
+                request = new TrainRequest
+                {
+                    Resume = folder,
+                    Threads = given.Any(g => g.Key == "threads") ? machine.Threads : null,
+                    Device = given.Any(g => g.Key == "device") ? machine.Device : null,
+                };
+            }
+            else
+            {
+                var config = TrainSettings.Resolve(given);
+                request = new TrainRequest
+                {
+                    Config = config,
+                    Out = parsed.GetValue(output) ?? RunFolder.DefaultPath(config.Model),
+                    Force = parsed.GetValue(force),
+                };
+            }
+            request = request with
+            {
                 Data = parsed.GetValue(data),
                 Download = DownloadCommand.Options(console),
-                Out = parsed.GetValue(output) ?? (parsed.GetValue(resume) is null ? RunFolder.DefaultPath(config.Model) : null),
-                Force = parsed.GetValue(force),
-                Resume = parsed.GetValue(resume),
                 CommandLine = Environment.CommandLine,
             };
-            return Train(console, request);
-        });
-        return command;
-    }
-
-    static int Train(CliConsole console, TrainRequest request)
-    {
-        try
-        {
-            var summary = TrainingConsole.Run(console, (observer, cancel) => TrainingRun.Execute(request, observer, cancel));
+            var summary = TrainingConsole.Run(console, observer => TrainingRun.Execute(request, observer, console.Interrupt));
             var r = summary.Results;
-            console.Out.WriteLine($"test accuracy {r.TestAccuracy:P2} (checkpoint '{r.TestCheckpoint}'"
+            console.Out.WriteLine($"test accuracy {r.TestAccuracy:P2}{(r.TestTta ? " (TTA)" : "")} (checkpoint '{r.TestCheckpoint}'"
                                   + (double.IsNaN(r.BestValAccuracy) ? ")" : $", best val {r.BestValAccuracy:P2} at epoch {r.BestEpoch})")
                                   + $"; {r.TotalSeconds:F0}s; results and report.html in {summary.RunFolder}");
             return Program.Success;
-        }
-        catch (OperationCanceledException)
-        {
-            console.Error.WriteLine($"interrupted; the last completed epoch is checkpointed. Continue with: cifar10 train --resume {request.Resume ?? request.Out}");
-            return Program.Interrupted;
-        }
+        });
+        return command;
     }
 }

@@ -17,10 +17,11 @@ public static class ArchiveExtractor
     /// Extracts <paramref name="archivePath"/> so that <paramref name="destinationFolder"/>
     /// (the final cifar-10-batches-bin folder, which must not exist yet) holds the batch files.
     /// </summary>
-    public static void Extract(string archivePath, string destinationFolder) =>
-        Extract(archivePath, destinationFolder, Cifar10Reader.RecordsPerFile);
+    /// <returns>The checksums of the extracted files, also recorded in the folder (<see cref="DataLocator.ChecksumFile"/>).</returns>
+    public static DataFingerprint Extract(string archivePath, string destinationFolder, CancellationToken cancellation = default) =>
+        Extract(archivePath, destinationFolder, Cifar10Reader.RecordsPerFile, cancellation);
 
-    internal static void Extract(string archivePath, string destinationFolder, int recordsPerFile)
+    internal static DataFingerprint Extract(string archivePath, string destinationFolder, int recordsPerFile, CancellationToken cancellation)
     {
         var parent = Path.GetDirectoryName(Path.GetFullPath(destinationFolder))!;
         Directory.CreateDirectory(parent);
@@ -29,18 +30,20 @@ public static class ArchiveExtractor
         var temporary = Path.Combine(parent, $".extracting-{Guid.NewGuid():N}");
         try
         {
-            ExtractEntries(archivePath, temporary);
+            ExtractEntries(archivePath, temporary, cancellation);
             var extracted = Path.Combine(temporary, Cifar10Reader.FolderName);
             if (!Directory.Exists(extracted))
                 throw new DataException($"archive {archivePath} holds no {Cifar10Reader.FolderName}/ folder");
+            DataFingerprint fingerprint;
             try
             {
-                Cifar10Reader.Validate(extracted, recordsPerFile);
+                fingerprint = Cifar10Reader.Validate(extracted, recordsPerFile, cancellation);
             }
             catch (DataException e)
             {
                 throw new DataException($"archive {archivePath} is incomplete or corrupt: {e.Message}", e);
             }
+            DataLocator.WriteChecksums(extracted, fingerprint);
             try
             {
                 Directory.Move(extracted, destinationFolder);
@@ -49,6 +52,7 @@ public static class ArchiveExtractor
             {
                 // Another process extracted the same archive first; it validated its copy before renaming it.
             }
+            return fingerprint;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
         {
@@ -73,7 +77,7 @@ public static class ArchiveExtractor
         }
     }
 
-    static void ExtractEntries(string archivePath, string targetRoot)
+    static void ExtractEntries(string archivePath, string targetRoot, CancellationToken cancellation)
     {
         var root = Path.GetFullPath(targetRoot) + Path.DirectorySeparatorChar;
         using var file = File.OpenRead(archivePath);
@@ -86,6 +90,7 @@ public static class ArchiveExtractor
         using var tar = new TarReader(gzip);
         while (tar.GetNextEntry(copyData: false) is { } entry)
         {
+            cancellation.ThrowIfCancellationRequested();
             var name = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
             // Refuse the whole archive on an escaping name rather than skipping it: such an archive is hostile or broken.
             if (name.StartsWith('/') || name.Split('/', '\\').Contains(".."))
@@ -105,12 +110,24 @@ public static class ArchiveExtractor
                 case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
                     Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                     using (var output = File.Create(target))
-                        entry.DataStream?.CopyTo(output);
+                        if (entry.DataStream is { } data) CopyInterruptibly(data, output, cancellation);
                     break;
                 default:
                     // Links could point outside the folder; CIFAR-10 has none.
                     throw new DataException($"archive {archivePath} has a {entry.EntryType} entry '{entry.Name}'; only regular files are accepted");
             }
+        }
+    }
+
+    // A 30 MB batch file takes a moment to inflate; an interrupt should not wait for six of them.
+    static void CopyInterruptibly(Stream input, Stream output, CancellationToken cancellation)
+    {
+        var buffer = new byte[1 << 20];
+        int read;
+        while ((read = input.Read(buffer)) > 0)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            output.Write(buffer, 0, read);
         }
     }
 }

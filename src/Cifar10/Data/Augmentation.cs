@@ -3,13 +3,15 @@ using static TorchSharp.torch;
 
 namespace Cifar10.Data;
 
+/// <summary>How a random crop fills the border it pads: zeros (torchvision's RandomCrop) or a mirror of the image (airbench).</summary>
+public enum PadMode { Zeros, Reflect }
+
 /// <summary>Which training augmentations <see cref="Augmentation.Apply"/> runs. Defaults: crop with padding 4 and flip.</summary>
 public sealed record AugmentOptions
 {
     public bool Crop { get; init; } = true;
     public int Padding { get; init; } = 4;
-    /// <summary>Fill of the crop's border: "zeros" (torchvision's RandomCrop) or "reflect" (airbench's translate).</summary>
-    public string PadMode { get; init; } = "zeros";
+    public PadMode PadMode { get; init; } = PadMode.Zeros;
     /// <summary>Random flip with probability 0.5; see <see cref="Augmentation.AlternatingFlip"/> for the alternative.</summary>
     public bool Flip { get; init; } = true;
     /// <summary>Side of the Cutout square in pixels; 0 turns Cutout off.</summary>
@@ -47,7 +49,7 @@ public static class Augmentation
     /// (zeros, or a mirror of the border with "reflect"), then cut an H×W window at a random
     /// offset in [0, 2·padding] per image. Done as one gather over the flattened padded planes.
     /// </summary>
-    public static Tensor RandomCrop(Tensor batch, int padding, Generator generator, string padMode = "zeros")
+    public static Tensor RandomCrop(Tensor batch, int padding, Generator generator, PadMode padMode = PadMode.Zeros)
     {
         CheckBatch(batch);
         ArgumentOutOfRangeException.ThrowIfNegative(padding);
@@ -123,15 +125,10 @@ public static class Augmentation
 
     static Tensor Draw(Tensor random, Tensor batch) => random.to(batch.device);
 
-    static Tensor Pad(Tensor batch, int padding, string mode)
+    static Tensor Pad(Tensor batch, int padding, PadMode mode)
     {
         long[] sides = [padding, padding, padding, padding];
-        return mode switch
-        {
-            "zeros" => nn.functional.pad(batch, sides),
-            "reflect" => nn.functional.pad(batch, sides, PaddingModes.Reflect),
-            _ => throw new ArgumentException($"unknown pad mode '{mode}'; choose zeros or reflect", nameof(mode)),
-        };
+        return mode == PadMode.Reflect ? nn.functional.pad(batch, sides, PaddingModes.Reflect) : nn.functional.pad(batch, sides);
     }
 
     static void CheckBatch(Tensor batch)

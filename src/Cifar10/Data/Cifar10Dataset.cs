@@ -55,10 +55,15 @@ public sealed class Cifar10Dataset : IDisposable
         return new Cifar10Dataset(Images.narrow(0, 0, count), Labels.narrow(0, 0, count), ClassNames);
     }
 
-    /// <summary>A copy of this dataset on <paramref name="device"/> (e.g. the whole split on the GPU).</summary>
+    /// <summary>
+    /// This dataset on <paramref name="device"/> (e.g. the whole split on the GPU). On the device it is
+    /// already on, the new dataset shares the storage (new tensor handles, no copy): the data set is held
+    /// once, and either dataset may be disposed first.
+    /// </summary>
     public Cifar10Dataset To(Device device) =>
-        // copy: true so the new dataset never shares a tensor object with this one, even on the same device.
-        new(Images.to(device, copy: true), Labels.to(device, copy: true), ClassNames);
+        device.type == Device.type && device.index == Device.index
+            ? new(Images.alias(), Labels.alias(), ClassNames)
+            : new(Images.to(device, copy: true), Labels.to(device, copy: true), ClassNames);
 
     public void Dispose()
     {

@@ -8,10 +8,7 @@ namespace Cifar10.Data;
 public class DataException : Exception
 {
     public DataException(string message, Exception? inner = null)
-        : base(OneLine(message), inner) { }
-
-    // Messages often embed text from the OS or the network stack, which may hold line breaks.
-    internal static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        : base(Cifar10.OneLine.Of(message), inner) { }
 }
 
 /// <summary>

@@ -16,14 +16,6 @@ public static class Downloader
     internal const string UseLocalDataHint =
         "Pass --data PATH (the cifar-10-binary.tar.gz archive, a folder holding it, or its extracted cifar-10-batches-bin folder) or set CIFAR10_DATA.";
 
-    /// <summary>Downloads <see cref="DownloadOptions.Url"/> to &lt;CacheDir&gt;/cifar-10-binary.tar.gz unless it is already there; returns that path.</summary>
-    public static string Download(DownloadOptions options, CancellationToken cancellation = default)
-    {
-        var destination = Path.Combine(options.CacheDir, ArchiveFileName);
-        DownloadTo(options.Url, destination, options.ExpectedMd5, options.Progress, options.StallTimeout, cancellation);
-        return destination;
-    }
-
     /// <summary>
     /// Downloads <paramref name="url"/> to <paramref name="destination"/>. An existing destination
     /// is never overwritten (it is either a download we verified or a file the user put there).

@@ -19,8 +19,13 @@ namespace Cifar10.Models;
 /// casts its input and weight by hand, because TorchSharp 0.107 has no autocast. The casts are
 /// part of the autograd graph, so gradients arrive at the float32 weights.
 /// </summary>
-public sealed class FastNet : Module<Tensor, Tensor>
+public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAware, IMixedPrecision
 {
+    /// <summary>airbench computes the whitening filters from the first 5,000 training images.</summary>
+    public const int WhiteningImages = 5000;
+    /// <summary>airbench trains the whitening bias for the first 3 of its 10 epochs.</summary>
+    public const double WhiteningBiasEpochFraction = 0.3;
+
     public const int WhiteningKernel = 2;
     /// <summary>Twice the patch dimension: every whitening direction appears with both signs, so GELU loses nothing.</summary>
     public const int WhiteningWidth = 2 * 3 * WhiteningKernel * WhiteningKernel;
@@ -67,6 +72,15 @@ public sealed class FastNet : Module<Tensor, Tensor>
     }
 
     public Parameter WhiteningWeight => whiten.weight;
+
+    int IDataInitialized.InitializationImages => WhiteningImages;
+
+    void IDataInitialized.InitializeFromData(Tensor normalizedImages) => InitializeWhitening(normalizedImages);
+
+    void IEpochAware.EpochStarting(int epoch, int epochs) => WhiteningBiasTrainable = WhiteningBiasTrainedIn(epoch, epochs);
+
+    /// <summary>Whether the whitening bias trains in 1-based <paramref name="epoch"/>: during the first 30% of the epochs.</summary>
+    public static bool WhiteningBiasTrainedIn(int epoch, int epochs) => epoch - 1 < (int)Math.Round(WhiteningBiasEpochFraction * epochs);
 
     public override Tensor forward(Tensor input)
     {

@@ -6,123 +6,156 @@ namespace Cifar10.Models;
 /// <param name="NumClasses">Width of the output logits.</param>
 /// <param name="Dropout">Dropout probability in [0, 1), or null for the model's own default. Only for models with
 /// <see cref="ModelInfo.HasDropout"/>; giving it to any other model is an error rather than silently ignored.</param>
-/// <param name="Depth">Number of conv blocks, for models with <see cref="ModelInfo.HasDepth"/> (tutorial: 2..4).</param>
+/// <param name="Depth">Number of conv blocks, for models with <see cref="ModelInfo.Depths"/> (tutorial: 2..4).</param>
 public sealed record ModelOptions(int NumClasses = 10, double? Dropout = null, int Depth = 3);
 
-/// <summary>A network the toolkit can build, with where it comes from.</summary>
-public sealed record ModelInfo(
-    string Name,
-    string Description,
-    string Source,
-    string ReportedAccuracy,
-    bool HasDropout,
-    bool HasDepth,
-    Func<ModelOptions, nn.Module<Tensor, Tensor>> Create);
+/// <summary>
+/// A network the toolkit can build: its name, where it comes from, the recipe it trains with by
+/// default and the options it takes. What it can do beyond its layers (bf16, data-dependent
+/// initialisation, per-epoch changes) it declares itself through the interfaces in Capabilities.cs.
+/// </summary>
+public sealed record ModelInfo
+{
+    public required string Name { get; init; }
+    public string Description { get; init; } = "";
+    public string Source { get; init; } = "";
+    public string ReportedAccuracy { get; init; } = "not reported";
+    /// <summary>The recipe (<c>Training.Recipes</c>) `train` starts from for this network.</summary>
+    public string DefaultRecipe { get; init; } = "classic";
+    public bool HasDropout { get; init; }
+    /// <summary>The depths the network accepts, or null when it has no depth option.</summary>
+    public (int Min, int Max)? Depths { get; init; }
+    public bool HasDepth => Depths is not null;
+    /// <summary>The class the factory builds, so capabilities can be known without building one.</summary>
+    public required Type NetworkType { get; init; }
+    public required Func<ModelOptions, nn.Module<Tensor, Tensor>> Factory { get; init; }
 
-/// <summary>The registry of networks, looked up by name (case-insensitive).</summary>
+    public bool SupportsBf16 => typeof(IMixedPrecision).IsAssignableFrom(NetworkType);
+
+    /// <summary>An entry for the network <typeparamref name="TNetwork"/>; add description, source and options with <c>with</c>.</summary>
+    public static ModelInfo For<TNetwork>(string name, Func<ModelOptions, TNetwork> create) where TNetwork : nn.Module<Tensor, Tensor> =>
+        new() { Name = name, NetworkType = typeof(TNetwork), Factory = create };
+
+    /// <summary>Builds the network. Throws <see cref="ConfigException"/> for a dropout given to a network without
+    /// dropout; the constructors reject values out of range (ArgumentOutOfRangeException).</summary>
+    public nn.Module<Tensor, Tensor> Create(ModelOptions? options = null)
+    {
+        options ??= new ModelOptions();
+        if (options.Dropout is not null && !HasDropout)
+            throw new ConfigException($"model '{Name}' has no dropout layer, so a dropout probability cannot be set; " +
+                                      $"models with dropout: {ModelCatalog.NamesWhere(m => m.HasDropout)}");
+        return Factory(options);
+    }
+}
+
+/// <summary>
+/// The registry of networks, looked up by name (case-insensitive). The built-in ones are listed
+/// here; <see cref="Register"/> adds a network defined elsewhere, which then trains, checkpoints,
+/// resumes, evaluates, predicts and sweeps like a built-in one.
+/// </summary>
 public static class ModelCatalog
 {
     private const string KuangliuRepo = "https://github.com/kuangliu/pytorch-cifar";
 
-    private static readonly ModelInfo[] Entries =
+    private static readonly List<ModelInfo> Entries =
     [
-        Entry("simple",
-            "conv 5x5 (8) + max-pool, conv 3x3 (16) + avg-pool, FC 576-128-32-10",
-            "classic simple-CNN CIFAR-10 write-up",
-            "54%",
-            hasDropout: false, hasDepth: false,
-            o => new SimpleNet(o.NumClasses)),
-        Entry("deep",
-            "eight unpadded 3x3 convs (20..72), non-affine BatchNorm, FC 1152-256-64-32-16-10 with dropout " +
-            $"({DeepNet.DefaultDropout1} and {DeepNet.DefaultDropout2}; --dropout sets both)",
-            "deeper-CNN step of the same write-up",
-            "69%",
-            hasDropout: true, hasDepth: false,
-            o => o.Dropout is { } p
-                ? new DeepNet(o.NumClasses, dropout1: p, dropout2: p)
-                : new DeepNet(o.NumClasses)),
-        Entry("wide",
-            $"six convs 64..256 with BatchNorm in one flat 23-layer stack, FC 256-256-10, dropout {WideNet.DefaultDropout}",
-            "torchinfo-tabled wide CNN (Conv2d: 1-1 ... Linear: 1-23, 2,211,338 params)",
-            "not reported",
-            hasDropout: true, hasDepth: false,
-            o => new WideNet(o.NumClasses, o.Dropout ?? WideNet.DefaultDropout)),
-        Entry("tutorial",
-            $"{TutorialNet.MinDepth}..{TutorialNet.MaxDepth} blocks of conv 3x3 + ReLU + max-pool (16, 32, 64, 128), one FC",
-            "introductory CNN tutorial (two-layer / layer 3 / layer 4 comparison)",
-            "not reported",
-            hasDropout: false, hasDepth: true,
-            o => new TutorialNet(o.NumClasses, o.Depth)),
-        Entry("vgg16",
-            "VGG-16 with BatchNorm for 32x32 input, Linear(512, 10)",
-            $"{KuangliuRepo} models/vgg.py",
-            "92.64%",
-            hasDropout: false, hasDepth: false,
-            o => new Vgg16(o.NumClasses)),
-        Entry("resnet18",
-            "CIFAR ResNet-18: 3x3 stride-1 stem, no max-pool, BasicBlock [2,2,2,2], avg-pool 4",
-            $"{KuangliuRepo} models/resnet.py",
-            "93.02%",
-            hasDropout: false, hasDepth: false,
-            o => new ResNet18Cifar(o.NumClasses)),
-        Entry("resnet18-imagenet",
-            "torchvision ResNet-18 layout: 7x7/2 stem, 3x3/2 max-pool, adaptive avg-pool, fc",
-            "https://github.com/pytorch/vision torchvision/models/resnet.py",
-            "71% after 8 epochs",
-            hasDropout: false, hasDepth: false,
-            o => new ResNet18ImageNet(o.NumClasses)),
-
-        Entry("fast",
-            "airbench94: frozen 2x2 patch-whitening conv (24), three conv-pool-BN-GELU blocks (64, 256, 256), linear head",
-            "https://github.com/KellerJordan/cifar10-airbench airbench94.py",
-            "94.01% in 9.9 epochs (with its recipe, the default of `train`)",
-            hasDropout: false, hasDepth: false,
-            o => new FastNet(o.NumClasses)),
+        ModelInfo.For("simple", o => new SimpleNet(o.NumClasses)) with
+        {
+            Description = "conv 5x5 (8) + max-pool, conv 3x3 (16) + avg-pool, FC 576-128-32-10",
+            Source = "classic simple-CNN CIFAR-10 write-up",
+            ReportedAccuracy = "54%",
+        },
+        ModelInfo.For("deep", o => o.Dropout is { } p ? new DeepNet(o.NumClasses, dropout1: p, dropout2: p) : new DeepNet(o.NumClasses)) with
+        {
+            Description = "eight unpadded 3x3 convs (20..72), non-affine BatchNorm, FC 1152-256-64-32-16-10 with dropout " +
+                          $"({DeepNet.DefaultDropout1} and {DeepNet.DefaultDropout2}; --dropout sets both)",
+            Source = "deeper-CNN step of the same write-up",
+            ReportedAccuracy = "69%",
+            HasDropout = true,
+        },
+        ModelInfo.For("wide", o => new WideNet(o.NumClasses, o.Dropout ?? WideNet.DefaultDropout)) with
+        {
+            Description = $"six convs 64..256 with BatchNorm in one flat 23-layer stack, FC 256-256-10, dropout {WideNet.DefaultDropout}",
+            Source = "torchinfo-tabled wide CNN (Conv2d: 1-1 ... Linear: 1-23, 2,211,338 params)",
+            HasDropout = true,
+        },
+        ModelInfo.For("tutorial", o => new TutorialNet(o.NumClasses, o.Depth)) with
+        {
+            Description = $"{TutorialNet.MinDepth}..{TutorialNet.MaxDepth} blocks of conv 3x3 + ReLU + max-pool (16, 32, 64, 128), one FC",
+            Source = "introductory CNN tutorial (two-layer / layer 3 / layer 4 comparison)",
+            Depths = (TutorialNet.MinDepth, TutorialNet.MaxDepth),
+        },
+        ModelInfo.For("vgg16", o => new Vgg16(o.NumClasses)) with
+        {
+            Description = "VGG-16 with BatchNorm for 32x32 input, Linear(512, 10)",
+            Source = $"{KuangliuRepo} models/vgg.py",
+            ReportedAccuracy = "92.64%",
+        },
+        ModelInfo.For("resnet18", o => new ResNet18Cifar(o.NumClasses)) with
+        {
+            Description = "CIFAR ResNet-18: 3x3 stride-1 stem, no max-pool, BasicBlock [2,2,2,2], avg-pool 4",
+            Source = $"{KuangliuRepo} models/resnet.py",
+            ReportedAccuracy = "93.02%",
+        },
+        ModelInfo.For("resnet18-imagenet", o => new ResNet18ImageNet(o.NumClasses)) with
+        {
+            Description = "torchvision ResNet-18 layout: 7x7/2 stem, 3x3/2 max-pool, adaptive avg-pool, fc",
+            Source = "https://github.com/pytorch/vision torchvision/models/resnet.py",
+            ReportedAccuracy = "71% after 8 epochs",
+        },
+        ModelInfo.For("fast", o => new FastNet(o.NumClasses)) with
+        {
+            Description = "airbench94: frozen 2x2 patch-whitening conv (24), three conv-pool-BN-GELU blocks (64, 256, 256), linear head",
+            Source = "https://github.com/KellerJordan/cifar10-airbench airbench94.py",
+            ReportedAccuracy = "94.01% in 9.9 epochs (with its recipe, the default of `train`)",
+            DefaultRecipe = "airbench94",
+        },
     ];
 
-    /// <summary>Every registered network, in presentation order.</summary>
-    public static IReadOnlyList<ModelInfo> All => Entries;
-
-    /// <summary>The names of all networks, comma-separated (for help texts and errors).</summary>
-    public static string Names => string.Join(", ", Entries.Select(e => e.Name));
-
-    /// <summary>Looks a network up by name, ignoring case.</summary>
-    /// <exception cref="ArgumentException">No network has that name.</exception>
-    public static ModelInfo Get(string name)
+    /// <summary>Every registered network, built-in ones first.</summary>
+    public static IReadOnlyList<ModelInfo> All
     {
-        var info = Entries.FirstOrDefault(e => string.Equals(e.Name, name?.Trim(), StringComparison.OrdinalIgnoreCase));
-        return info ?? throw new ArgumentException($"unknown model '{name}'; choose one of: {Names}", nameof(name));
+        get { lock (Entries) return Entries.ToArray(); }
     }
 
+    /// <summary>The names of all networks, comma-separated (for help texts and errors).</summary>
+    public static string Names => NamesWhere(_ => true);
+
+    public static string NamesWhere(Func<ModelInfo, bool> predicate) => string.Join(", ", All.Where(predicate).Select(e => e.Name));
+
+    public static bool Contains(string name) => Find(name) is not null;
+
+    /// <summary>Looks a network up by name, ignoring case; <see cref="ConfigException"/> names the choices when there is none.</summary>
+    public static ModelInfo Get(string name) =>
+        Find(name) ?? throw new ConfigException($"unknown model '{name}'; choose one of: {Names}");
+
     /// <summary>Builds the named network.</summary>
-    /// <exception cref="ArgumentException">Unknown name, or a dropout given to a network without dropout.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">Dropout outside [0, 1), depth or class count out of range.</exception>
-    public static nn.Module<Tensor, Tensor> Create(string name, ModelOptions? options = null) =>
-        Get(name).Create(options ?? new ModelOptions());
+    public static nn.Module<Tensor, Tensor> Create(string name, ModelOptions? options = null) => Get(name).Create(options);
 
-    // The stored factory validates first, so ModelInfo.Create is as safe to call as ModelCatalog.Create.
-    private static ModelInfo Entry(string name, string description, string source, string accuracy,
-        bool hasDropout, bool hasDepth, Func<ModelOptions, nn.Module<Tensor, Tensor>> factory) =>
-        new(name, description, source, accuracy, hasDropout, hasDepth, options =>
-        {
-            ArgumentNullException.ThrowIfNull(options);
-            Validate(name, hasDropout, options);
-            return factory(options);
-        });
-
-    private static void Validate(string name, bool hasDropout, ModelOptions options)
+    /// <summary>
+    /// Adds a network, e.g. <c>ModelCatalog.Register(ModelInfo.For("mlp", o =&gt; new Mlp(o.NumClasses)))</c>.
+    /// Registering the same entry again is a no-op; another entry under a taken name is an error.
+    /// </summary>
+    public static ModelInfo Register(ModelInfo info)
     {
-        if (options.NumClasses < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.NumClasses,
-                $"the number of classes must be at least 1, got {options.NumClasses}");
-        if (options.Dropout is not { } p)
-            return;
-        if (!hasDropout)
-            throw new ArgumentException(
-                $"model '{name}' has no dropout layer, so a dropout probability cannot be set; " +
-                $"models with dropout: {string.Join(", ", Entries.Where(e => e.HasDropout).Select(e => e.Name))}",
-                nameof(options));
-        if (double.IsNaN(p) || p < 0.0 || p >= 1.0)
-            throw new ArgumentOutOfRangeException(nameof(options), p, $"dropout probability must be in [0, 1), got {p}");
+        ArgumentNullException.ThrowIfNull(info);
+        if (string.IsNullOrWhiteSpace(info.Name) || info.Name.Any(c => char.IsWhiteSpace(c) || c is ',' or '=' or '/'))
+            throw new ArgumentException($"a model name must be non-empty without spaces, ',', '=' or '/' (got '{info.Name}')", nameof(info));
+        lock (Entries)
+        {
+            if (Find(info.Name) is { } existing)
+            {
+                if (existing == info) return existing;
+                throw new ArgumentException($"a model named '{info.Name}' is already registered", nameof(info));
+            }
+            Entries.Add(info with { Name = info.Name.ToLowerInvariant() });
+            return Entries[^1];
+        }
+    }
+
+    private static ModelInfo? Find(string? name)
+    {
+        lock (Entries)
+            return Entries.FirstOrDefault(e => string.Equals(e.Name, name?.Trim(), StringComparison.OrdinalIgnoreCase));
     }
 }

@@ -33,10 +33,10 @@ public sealed class ResNet18Cifar : Module<Tensor, Tensor>
         conv1 = Conv2d(3, 64, kernel_size: 3, stride: 1, padding: 1, bias: false);
         bn1 = BatchNorm2d(64);
         long inPlanes = 64;
-        layer1 = MakeStage(ref inPlanes, 64, BlocksPerStage[0], stride: 1);
-        layer2 = MakeStage(ref inPlanes, 128, BlocksPerStage[1], stride: 2);
-        layer3 = MakeStage(ref inPlanes, 256, BlocksPerStage[2], stride: 2);
-        layer4 = MakeStage(ref inPlanes, 512, BlocksPerStage[3], stride: 2);
+        layer1 = ResNetStage.Build(ref inPlanes, 64, BlocksPerStage[0], stride: 1, (i, o, s) => new BasicBlock(i, o, s));
+        layer2 = ResNetStage.Build(ref inPlanes, 128, BlocksPerStage[1], stride: 2, (i, o, s) => new BasicBlock(i, o, s));
+        layer3 = ResNetStage.Build(ref inPlanes, 256, BlocksPerStage[2], stride: 2, (i, o, s) => new BasicBlock(i, o, s));
+        layer4 = ResNetStage.Build(ref inPlanes, 512, BlocksPerStage[3], stride: 2, (i, o, s) => new BasicBlock(i, o, s));
         linear = Linear(512, numClasses);
 
         RegisterComponents();
@@ -55,17 +55,6 @@ public sealed class ResNet18Cifar : Module<Tensor, Tensor>
         x = functional.avg_pool2d(x, 4);
         x = x.flatten(1);
         return linear.call(x);
-    }
-
-    private static Sequential MakeStage(ref long inPlanes, long planes, int blocks, long stride)
-    {
-        var stage = new List<Module<Tensor, Tensor>>();
-        // Only the first block of a stage changes stride / width.
-        stage.Add(new BasicBlock(inPlanes, planes, stride));
-        inPlanes = planes;
-        for (var i = 1; i < blocks; i++)
-            stage.Add(new BasicBlock(inPlanes, planes, stride: 1));
-        return Sequential(stage.ToArray());
     }
 
     /// <summary>

@@ -37,10 +37,10 @@ public sealed class ResNet18ImageNet : Module<Tensor, Tensor>
         relu = ReLU(inplace: true);
         maxpool = MaxPool2d(kernel_size: 3, stride: 2, padding: 1);
         long inPlanes = 64;
-        layer1 = MakeStage(ref inPlanes, 64, BlocksPerStage[0], stride: 1);
-        layer2 = MakeStage(ref inPlanes, 128, BlocksPerStage[1], stride: 2);
-        layer3 = MakeStage(ref inPlanes, 256, BlocksPerStage[2], stride: 2);
-        layer4 = MakeStage(ref inPlanes, 512, BlocksPerStage[3], stride: 2);
+        layer1 = ResNetStage.Build(ref inPlanes, 64, BlocksPerStage[0], stride: 1, (i, o, s) => new BasicBlock(i, o, s));
+        layer2 = ResNetStage.Build(ref inPlanes, 128, BlocksPerStage[1], stride: 2, (i, o, s) => new BasicBlock(i, o, s));
+        layer3 = ResNetStage.Build(ref inPlanes, 256, BlocksPerStage[2], stride: 2, (i, o, s) => new BasicBlock(i, o, s));
+        layer4 = ResNetStage.Build(ref inPlanes, 512, BlocksPerStage[3], stride: 2, (i, o, s) => new BasicBlock(i, o, s));
         avgpool = AdaptiveAvgPool2d(1);
         fc = Linear(512, numClasses);
 
@@ -83,16 +83,6 @@ public sealed class ResNet18ImageNet : Module<Tensor, Tensor>
                     break;
             }
         }
-    }
-
-    private static Sequential MakeStage(ref long inPlanes, long planes, int blocks, long stride)
-    {
-        var stage = new List<Module<Tensor, Tensor>>();
-        stage.Add(new BasicBlock(inPlanes, planes, stride));
-        inPlanes = planes;
-        for (var i = 1; i < blocks; i++)
-            stage.Add(new BasicBlock(inPlanes, planes, stride: 1));
-        return Sequential(stage.ToArray());
     }
 
     /// <summary>

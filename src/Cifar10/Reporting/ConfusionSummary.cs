@@ -1,13 +1,13 @@
 namespace Cifar10.Reporting;
 
 /// <summary>Per-class figures derived from a confusion matrix of [true, predicted] counts.</summary>
-internal sealed record ClassAccuracy(string ClassName, int Correct, int Total)
+public sealed record ClassAccuracy(string ClassName, int Correct, int Total)
 {
     /// <summary>Recall of the class; NaN when the test set holds no image of it.</summary>
     public double Accuracy => Total == 0 ? double.NaN : (double)Correct / Total;
 }
 
-internal static class ConfusionSummary
+public static class ConfusionSummary
 {
     /// <summary>Throws unless the matrix is square, matches the class names and holds no negative count,
     /// so a mismatch is reported where it happens rather than as a garbled plot.</summary>

@@ -28,15 +28,17 @@ internal static class Csv
         return text.ToString();
     }
 
-    /// <summary>Reads a numeric CSV written by this toolkit: checks the header and returns the data rows split
-    /// on commas (numbers never need quoting). Blank lines are ignored.</summary>
-    public static IEnumerable<string[]> ReadNumericRows(string path, string expectedHeader)
+    /// <summary>Reads a numeric CSV written by this toolkit: checks the header and turns each data row (split on
+    /// commas: numbers never need quoting) into a <typeparamref name="T"/>. Blank lines are ignored. Any bad line is a
+    /// <see cref="FormatException"/> naming the file and the line.</summary>
+    public static IReadOnlyList<T> ReadNumericRows<T>(string path, string expectedHeader, Func<string[], T> parse)
     {
         var columnCount = expectedHeader.Split(',').Length;
         using var reader = new StreamReader(path);
         var header = reader.ReadLine();
         if (header != expectedHeader)
             throw new FormatException($"{path}: expected header '{expectedHeader}' but found '{header}'.");
+        var rows = new List<T>();
         var lineNumber = 1;
         while (reader.ReadLine() is { } line)
         {
@@ -45,7 +47,15 @@ internal static class Csv
             var fields = line.Split(',');
             if (fields.Length != columnCount)
                 throw new FormatException($"{path}:{lineNumber}: expected {columnCount} fields but found {fields.Length}.");
-            yield return fields;
+            try
+            {
+                rows.Add(parse(fields));
+            }
+            catch (Exception e) when (e is FormatException or OverflowException)
+            {
+                throw new FormatException($"{path}:{lineNumber}: {e.Message}", e);
+            }
         }
+        return rows;
     }
 }

@@ -11,11 +11,17 @@ public static class LearningRateCsv
     public static void Append(string path, IEnumerable<(long Step, double LearningRate)> steps)
     {
         var isNew = !File.Exists(path) || new FileInfo(path).Length == 0;
-        var rows = string.Concat(steps.Select(s => Csv.Line([Csv.Number(s.Step), Csv.Number(s.LearningRate)])));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.AppendAllText(path, (isNew ? Header + "\n" : "") + rows);
+        File.AppendAllText(path, (isNew ? Header + "\n" : "") + Rows(steps));
     }
 
+    /// <summary>Replaces <paramref name="path"/> with the given rows, atomically.</summary>
+    public static void Write(string path, IEnumerable<(long Step, double LearningRate)> steps) =>
+        AtomicFile.WriteAllText(path, Header + "\n" + Rows(steps));
+
     public static IReadOnlyList<(long Step, double LearningRate)> Read(string path) =>
-        Csv.ReadNumericRows(path, Header).Select(f => (Csv.ParseLong(f[0]), Csv.ParseDouble(f[1]))).ToList();
+        Csv.ReadNumericRows(path, Header, f => (Csv.ParseLong(f[0]), Csv.ParseDouble(f[1])));
+
+    static string Rows(IEnumerable<(long Step, double LearningRate)> steps) =>
+        string.Concat(steps.Select(s => Csv.Line([Csv.Number(s.Step), Csv.Number(s.LearningRate)])));
 }

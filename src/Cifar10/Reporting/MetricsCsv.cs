@@ -31,7 +31,7 @@ public static class MetricsCsv
         var header = File.ReadLines(path).FirstOrDefault() ?? "";
         if (!EarlierHeaders.Contains(header)) header = Header; // anything else must be the current header
         var columns = header.Split(',');
-        return Csv.ReadNumericRows(path, header).Select(fields =>
+        return Csv.ReadNumericRows(path, header, fields =>
         {
             double Column(string name) => Array.IndexOf(columns, name) is var i and >= 0 ? Csv.ParseDouble(fields[i]) : double.NaN;
             return new EpochMetrics(
@@ -45,7 +45,7 @@ public static class MetricsCsv
                 ImagesPerSecond: Column("images_per_s"),
                 StepImagesPerSecond: Column("step_images_per_s"),
                 ResidentMiB: Column("rss_mib"));
-        }).ToList();
+        });
     }
 
     private static string FormatRow(EpochMetrics m) => Csv.Line([

@@ -7,7 +7,7 @@ public static class RunReport
 
     /// <summary>Writes every report file into <paramref name="runDir"/> (created if missing), each atomically,
     /// and returns their full paths. Runs without validation data or without epochs are reported, not rejected.</summary>
-    public static IReadOnlyList<string> Write(string runDir, RunReportData data)
+    public static IReadOnlyList<string> Write(string runDir, RunReportData data, CancellationToken cancellation = default)
     {
         ConfusionSummary.Validate(data.Confusion, data.ClassNames);
         Directory.CreateDirectory(runDir);
@@ -27,6 +27,7 @@ public static class RunReport
         var written = new List<string>();
         foreach (var plot in plots)
         {
+            cancellation.ThrowIfCancellationRequested();
             plot.Draw(PathOf(plot.File));
             written.Add(PathOf(plot.File));
         }

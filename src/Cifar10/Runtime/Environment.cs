@@ -42,19 +42,24 @@ public static class DeviceSetup
     {
         var lowered = name.Trim().ToLowerInvariant();
         if (lowered.StartsWith("cuda") && !torch.cuda.is_available())
-            throw new Training.ConfigException($"device '{name}' requested but CUDA is not available (this build uses TorchSharp-cpu; build with -p:TorchBackend=cuda on a machine with an NVIDIA GPU)");
+            throw new ConfigException($"device '{name}' requested but CUDA is not available (this build uses TorchSharp-cpu; build with -p:TorchBackend=cuda on a machine with an NVIDIA GPU)");
         try
         {
             return torch.device(lowered);
         }
         catch (Exception)
         {
-            throw new Training.ConfigException($"unknown device '{name}'; use cpu, cuda or cuda:N");
+            throw new ConfigException($"unknown device '{name}'; use cpu, cuda or cuda:N");
         }
     }
 
+    /// <summary>More threads than this is a typo, and libgomp aborts the whole process on absurd counts.</summary>
+    public const int MaxThreads = 1024;
+
     public static void SetThreads(int threads)
     {
+        if (threads is < 0 or > MaxThreads)
+            throw new ConfigException($"threads must be in 0..{MaxThreads} (got {threads})");
         if (threads > 0) torch.set_num_threads(threads);
     }
 }

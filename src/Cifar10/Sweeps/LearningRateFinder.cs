@@ -1,4 +1,6 @@
 using Cifar10.Data;
+using Cifar10.Models;
+using Cifar10.Reporting;
 using Cifar10.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,29 +16,30 @@ public sealed record LearningRateFinderResult(IReadOnlyList<(double Lr, double L
 /// </summary>
 public static class LearningRateFinder
 {
+    /// <param name="model">A network built for <paramref name="config"/> (<see cref="Trainer.CreateModel"/>: its precision included).</param>
     public static LearningRateFinderResult Run(nn.Module<Tensor, Tensor> model, Cifar10Dataset train, TrainConfig config,
-                                               Device device, double start = 1e-7, double end = 10, int steps = 100)
+                                               Device device, double start = 1e-7, double end = 10, int steps = 100,
+                                               CancellationToken cancellation = default)
     {
-        if (!(start > 0 && end > start)) throw new ConfigException($"the learning-rate range must satisfy 0 < start < end (got {start}..{end})");
+        if (!(start > 0 && end > start && double.IsFinite(end))) throw new ConfigException($"the learning-rate range must satisfy 0 < start < end, both finite (got {start}..{end})");
         if (steps < 10) throw new ConfigException($"the finder needs at least 10 steps (got {steps})");
         model.to(device);
         Trainer.InitializeFromData(model, train, device);
         model.train();
+        (model as IEpochAware)?.EpochStarting(1, config.Epochs);
         using var optimizer = OptimizerFactory.Create(config, model);
-        var update = new TrainingStep(model, optimizer, config.LabelSmoothing);
+        var update = new TrainingStep(model, optimizer, config.LabelSmoothing, config.ClipGradNorm);
         using var onDevice = train.To(device);
         using var generator = new Generator((ulong)Seeds.ForEpoch(config.Seed, 0, Seeds.Shuffle), device);
-        var augment = new AugmentOptions
-        {
-            Crop = config.RandomCrop, Padding = config.CropPadding, PadMode = config.CropPadMode,
-            Flip = config.HorizontalFlip, Cutout = config.Cutout,
-        };
+        // Random flips even where the recipe alternates them: the finder has no epochs to alternate over.
+        var augment = config.Augmentation with { Flip = config.HorizontalFlip };
 
         var points = new List<(double Lr, double Loss)>();
         const double beta = 0.98; // smoothing of fastai's recorder
         double average = 0, best = double.PositiveInfinity;
         for (int i = 0; i < steps; i++)
         {
+            cancellation.ThrowIfCancellationRequested();
             using var scope = torch.NewDisposeScope();
             double rate = start * Math.Pow(end / start, i / (double)(steps - 1));
             var batch = torch.randint(0, onDevice.Count, [Math.Min(config.BatchSize, onDevice.Count)], generator: generator, device: device);
@@ -66,5 +69,18 @@ public static class LearningRateFinder
             if (slope < steepest) (steepest, bestIndex) = (slope, i);
         }
         return points[bestIndex].Lr;
+    }
+}
+
+/// <summary>Writes a finder's result: lr_find.csv (lr, smoothed loss) and lr_find.png (suggestion marked).</summary>
+public static class LearningRateFinderFiles
+{
+    public static IReadOnlyList<string> Write(string folder, LearningRateFinderResult result)
+    {
+        var csv = Path.GetFullPath(Path.Combine(folder, "lr_find.csv"));
+        AtomicFile.WriteAllText(csv, Csv.Document(["lr", "loss"], result.Points.Select(p => new[] { Csv.Number(p.Lr), Csv.Number(p.Loss) })));
+        var plot = Path.GetFullPath(Path.Combine(folder, "lr_find.png"));
+        Plots.LearningRateFinder(plot, result.Points, result.Suggested);
+        return [csv, plot];
     }
 }

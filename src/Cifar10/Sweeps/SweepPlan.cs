@@ -6,30 +6,36 @@ namespace Cifar10.Sweeps;
 /// <summary>One varied setting and the values it takes, as written after --vary.</summary>
 public sealed record VariedSetting(string Name, IReadOnlyList<string> Values)
 {
-    /// <summary>Parses "lr=0.1,0.01,0.001".</summary>
+    /// <summary>Parses "lr=0.1,0.01,0.001". The name must be a setting of the table; a value given twice is refused.</summary>
     public static VariedSetting Parse(string text)
     {
         int equals = text.IndexOf('=');
         if (equals <= 0 || equals == text.Length - 1)
             throw new ConfigException($"--vary expects NAME=VALUE,VALUE,... (got '{text}')");
-        var name = text[..equals].Trim().ToLowerInvariant();
+        var setting = TrainSettings.Get(text[..equals]);
         var values = text[(equals + 1)..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (values.Length == 0) throw new ConfigException($"--vary {name} has no values");
-        ConfigSettings.Apply(new TrainConfig(), name, values[0]); // unknown names and bad values fail here
-        return new VariedSetting(name, values);
+        if (values.Length == 0) throw new ConfigException($"--vary {setting.Name} has no values");
+        // Parsed and written back, so "0.1" and "0.10" are seen as the same value.
+        var canonical = values.Select(v => setting.Format(setting.Apply(Recipes.Classic.Defaults, v))).ToList();
+        var twice = canonical.GroupBy(v => v).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null) throw new ConfigException($"--vary {setting.Name} lists the value {twice.Key} more than once");
+        return new VariedSetting(setting.Name, values);
     }
 }
 
-/// <summary>One trial: its name (also its folder's) and the values it sets.</summary>
+/// <summary>One trial: its name (also its folder's), the values it varies, and its resolved config.</summary>
 public sealed record Trial(int Index, string Name, IReadOnlyList<KeyValuePair<string, string>> Settings, TrainConfig Config);
 
 /// <summary>
 /// The trials of a sweep: every combination of the varied settings (grid), or the i-th value
-/// of each setting together (list), applied on top of a base configuration.
+/// of each setting together (list). Each trial's config is resolved like a `train` command line
+/// with the base settings and the trial's values (which win): the recipe follows the trial's
+/// network, and every trial is validated before any of them runs.
 /// </summary>
 public static class SweepPlan
 {
-    public static IReadOnlyList<Trial> Expand(TrainConfig baseConfig, IReadOnlyList<VariedSetting> varied, bool grid = true)
+    public static IReadOnlyList<Trial> Expand(IReadOnlyList<KeyValuePair<string, string>> baseSettings,
+                                              IReadOnlyList<VariedSetting> varied, bool grid = true)
     {
         if (varied.Count == 0) throw new ConfigException("a sweep needs at least one --vary NAME=VALUES");
         if (varied.Select(v => v.Name).Distinct().Count() != varied.Count)
@@ -52,10 +58,18 @@ public static class SweepPlan
                 (IReadOnlyList<KeyValuePair<string, string>>)varied.Select(v => new KeyValuePair<string, string>(v.Name, v.Values[i])).ToList());
         }
 
+        var names = varied.Select(v => TrainSettings.Get(v.Name)).ToHashSet();
         return combinations.Select((settings, index) =>
         {
-            var config = settings.Aggregate(baseConfig, (c, s) => ConfigSettings.Apply(c, s.Key, s.Value));
-            return new Trial(index, TrialName(settings), settings, config.Validated());
+            var given = baseSettings.Where(b => !names.Contains(TrainSettings.Get(b.Key))).Concat(settings);
+            try
+            {
+                return new Trial(index, TrialName(settings), settings, TrainSettings.Resolve(given));
+            }
+            catch (ConfigException e)
+            {
+                throw new ConfigException($"trial {index} ({TrialName(settings)}): {e.Message}");
+            }
         }).ToList();
     }
 

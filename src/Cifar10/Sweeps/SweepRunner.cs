@@ -1,13 +1,15 @@
 using System.Text.Json;
 using Cifar10.Data;
 using Cifar10.Reporting;
+using Cifar10.Runs;
 using Cifar10.Training;
 
 namespace Cifar10.Sweeps;
 
 public sealed record SweepRequest
 {
-    public TrainConfig BaseConfig { get; init; } = new();
+    /// <summary>The settings given besides --vary, by name (as `train` takes them).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> BaseSettings { get; init; } = [];
     public IReadOnlyList<VariedSetting> Varied { get; init; } = [];
     public bool Grid { get; init; } = true;
     public string Folder { get; init; } = "";
@@ -19,7 +21,8 @@ public sealed record SweepRequest
 }
 
 /// <summary>What sweep.json records, so that a sweep started again continues the same plan.</summary>
-public sealed record SweepManifest(TrainConfig BaseConfig, IReadOnlyList<VariedSetting> Varied, bool Grid, IReadOnlyList<string> Trials);
+public sealed record SweepManifest(IReadOnlyList<KeyValuePair<string, string>> BaseSettings, IReadOnlyList<VariedSetting> Varied, bool Grid,
+                                   IReadOnlyList<string> Trials);
 
 public enum TrialStatus { Finished, AlreadyFinished, RunningElsewhere }
 
@@ -37,7 +40,7 @@ public static class SweepRunner
     public static IReadOnlyList<(Trial Trial, TrialStatus Status)> Run(
         SweepRequest request, Func<Trial, ITrainingObserver> observerFor, Action<string> say, CancellationToken cancellation)
     {
-        var trials = SweepPlan.Expand(request.BaseConfig, request.Varied, request.Grid);
+        var trials = SweepPlan.Expand(request.BaseSettings, request.Varied, request.Grid);
         if (request.TrialIndex is int only && (only < 0 || only >= trials.Count))
             throw new ConfigException($"--trial-index {only} is out of range: this sweep has {trials.Count} trials (0..{trials.Count - 1})");
         Directory.CreateDirectory(request.Folder);
@@ -78,18 +81,16 @@ public static class SweepRunner
 
         using (trialLock)
         {
-            bool resumable = File.Exists(Path.Combine(folder, RunFolder.ConfigFile))
-                             && File.Exists(Path.Combine(folder, RunFolder.LastCheckpoint, Checkpoint.StateFile));
-            say($"trial {trial.Index} {trial.Name}: {(resumable ? "resuming" : "starting")}");
+            // A trial that wrote its config.json has started: it continues from its last checkpoint (or its start).
+            bool started = File.Exists(Path.Combine(folder, RunFolder.ConfigFile));
+            say($"trial {trial.Index} {trial.Name}: {(started ? "resuming" : "starting")}");
             TrainingRun.Execute(new TrainRequest
             {
                 Config = trial.Config,
                 Data = request.Data,
                 Download = request.Download,
                 Out = folder,
-                // A trial folder without a checkpoint holds no results worth keeping.
-                Force = !resumable,
-                Resume = resumable ? folder : null,
+                Resume = started ? folder : null,
                 CommandLine = request.CommandLine,
             }, observer, cancellation);
         }
@@ -98,8 +99,8 @@ public static class SweepRunner
 
     static void WriteOrCheckManifest(SweepRequest request, IReadOnlyList<Trial> trials)
     {
-        var manifest = new SweepManifest(request.BaseConfig, request.Varied, request.Grid, trials.Select(t => t.Name).ToList());
-        var json = JsonSerializer.Serialize(manifest, TrainConfig.Json);
+        var manifest = new SweepManifest(request.BaseSettings, request.Varied, request.Grid, trials.Select(t => t.Name).ToList());
+        var json = JsonSerializer.Serialize(manifest, JsonFiles.Options);
         var path = Path.Combine(request.Folder, ManifestFile);
         if (File.Exists(path))
         {
@@ -107,9 +108,7 @@ public static class SweepRunner
                 throw new ConfigException($"{request.Folder} holds a different sweep ({ManifestFile} differs); use another --out, or the same settings to continue it");
             return;
         }
-        var temporary = path + $".{Environment.ProcessId}.writing";
-        File.WriteAllText(temporary, json);
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteAllText(path, json);
     }
 
     /// <summary>Tables, overlaid curves and an index page over the trials finished so far.</summary>

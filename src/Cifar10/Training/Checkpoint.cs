@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Cifar10.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -18,81 +17,123 @@ public sealed record CheckpointState
     public int Depth { get; init; } = 3;
     public int NumClasses { get; init; } = 10;
     public string[] ClassNames { get; init; } = [];
+    /// <summary>The precision the network trained in; checkpoints written before it was recorded trained in fp32.</summary>
+    public PrecisionMode Precision { get; init; } = PrecisionMode.Fp32;
+
+    public ModelOptions ModelOptions => new(NumClasses, Dropout, Depth);
+}
+
+/// <summary>A checkpoint to continue training from: its state, and the weights and optimizer state in its folder.</summary>
+public sealed record ResumePoint(string Folder, CheckpointState State)
+{
+    public void Restore(nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer)
+    {
+        Checkpoint.LoadWeights(model, Folder);
+        Checkpoint.LoadOptimizer(optimizer, Folder);
+    }
 }
 
 /// <summary>
 /// A checkpoint is a folder: model.bin, optimizer.bin and state.json. It is written beside its
-/// final place and swapped in with renames, so a run killed mid-write still has its previous
-/// checkpoint whole.
+/// final place (NAME.writing) and swapped in with renames (the old one briefly NAME.previous), so
+/// a run killed at any moment still has a whole checkpoint, which <see cref="Recover"/> puts back
+/// under its name.
 /// </summary>
 public static class Checkpoint
 {
     public const string ModelFile = "model.bin";
     public const string OptimizerFile = "optimizer.bin";
     public const string StateFile = "state.json";
+    /// <summary>The checkpoint folders of a run: the best by validation accuracy, and the last epoch's.</summary>
+    public const string BestName = "best", LastName = "last";
+    const string Writing = ".writing", Previous = ".previous";
 
     public static void Save(string folder, nn.Module model, TorchSharp.Modules.OptimizerHelper? optimizer, CheckpointState state)
     {
-        var parent = Path.GetDirectoryName(Path.GetFullPath(folder))!;
-        Directory.CreateDirectory(parent);
-        var staging = folder + ".writing";
+        Recover(folder);
+        var staging = folder + Writing;
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
 
         model.save(Path.Combine(staging, ModelFile));
         optimizer?.save_state_dict(Path.Combine(staging, OptimizerFile));
-        File.WriteAllText(Path.Combine(staging, StateFile), JsonSerializer.Serialize(state, TrainConfig.Json));
+        AtomicFile.WriteJson(Path.Combine(staging, StateFile), state);
 
-        var previous = folder + ".previous";
+        // After Recover a stale .previous can only sit beside a whole checkpoint, which is newer.
+        var previous = folder + Previous;
         if (Directory.Exists(previous)) Directory.Delete(previous, recursive: true);
         if (Directory.Exists(folder)) Directory.Move(folder, previous);
         Directory.Move(staging, folder);
         if (Directory.Exists(previous)) Directory.Delete(previous, recursive: true);
     }
 
-    /// <summary>Accepts a checkpoint folder, or a run folder (its best checkpoint, else its last).</summary>
+    /// <summary>
+    /// Makes <paramref name="folder"/> a whole checkpoint again after a run was killed mid-save: when
+    /// only NAME.previous is whole, it is renamed back; a NAME.writing is never trusted (it may be
+    /// incomplete) and is removed once a whole checkpoint stands under the name. True when a whole
+    /// checkpoint is there afterwards.
+    /// </summary>
+    public static bool Recover(string folder)
+    {
+        var previous = folder + Previous;
+        if (!IsWhole(folder) && IsWhole(previous))
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            Directory.Move(previous, folder);
+        }
+        if (IsWhole(folder) && Directory.Exists(folder + Writing))
+            Directory.Delete(folder + Writing, recursive: true);
+        return IsWhole(folder);
+    }
+
+    static bool IsWhole(string folder) =>
+        File.Exists(Path.Combine(folder, StateFile)) && File.Exists(Path.Combine(folder, ModelFile));
+
+    /// <summary>Accepts a checkpoint folder, or a run folder (its best checkpoint, else its last),
+    /// recovering one left half-swapped by a killed run.</summary>
     public static string Locate(string path)
     {
         if (File.Exists(Path.Combine(path, StateFile))) return path;
-        foreach (var name in new[] { RunFolder.BestCheckpoint, RunFolder.LastCheckpoint })
+        if (!Directory.Exists(path) && Recover(path)) return path;
+        foreach (var name in new[] { BestName, LastName })
         {
             var candidate = Path.Combine(path, name);
-            if (File.Exists(Path.Combine(candidate, StateFile))) return candidate;
-            // A run killed between the two renames of Save leaves only the ".previous" copy.
-            if (File.Exists(Path.Combine(candidate + ".previous", StateFile))) return candidate + ".previous";
+            if (Recover(candidate)) return candidate;
         }
         if (!Directory.Exists(path))
             throw new CheckpointException($"checkpoint not found: {path} does not exist");
-        throw new CheckpointException($"no checkpoint in {path}: expected {StateFile}, or a run folder with {RunFolder.BestCheckpoint}/ or {RunFolder.LastCheckpoint}/");
+        throw new CheckpointException($"no checkpoint in {path}: expected {StateFile}, or a run folder with {BestName}/ or {LastName}/");
     }
 
-    public static CheckpointState ReadState(string folder)
-    {
-        var file = Path.Combine(folder, StateFile);
-        try
-        {
-            return JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(file), TrainConfig.Json)
-                   ?? throw new CheckpointException($"{file} is empty");
-        }
-        catch (JsonException e)
-        {
-            throw new CheckpointException($"{file} is not valid JSON: {e.Message}");
-        }
-    }
+    public static CheckpointState ReadState(string folder) =>
+        JsonFiles.Read<CheckpointState>(Path.Combine(folder, StateFile), message => new CheckpointException(message));
 
-    public static ModelOptions ModelOptionsOf(CheckpointState state) => new(state.NumClasses, state.Dropout, state.Depth);
+    /// <summary>The checkpoint to continue a run from, or null when it has none yet.</summary>
+    public static ResumePoint? ResumeFrom(string folder) =>
+        Recover(folder) ? new ResumePoint(folder, ReadState(folder)) : null;
 
-    /// <summary>Rebuilds the network a checkpoint was trained with and loads its weights onto <paramref name="device"/>.</summary>
+    /// <summary>Rebuilds the network a checkpoint was trained with, loads its weights onto
+    /// <paramref name="device"/>, sets the precision it trained in and switches it to eval mode.</summary>
     public static (nn.Module<Tensor, Tensor> Model, CheckpointState State) LoadModel(string path, Device device)
     {
         var folder = Locate(path);
         var state = ReadState(folder);
-        var model = ModelCatalog.Create(state.Model, ModelOptionsOf(state));
-        LoadWeights(model, folder);
-        model.to(device);
-        Precision.Apply(model, Precision.Resolve(Precision.Auto, state.Model));
-        model.eval();
-        return (model, state);
+        if (!ModelCatalog.Contains(state.Model))
+            throw new CheckpointException($"{Path.Combine(folder, StateFile)} names the model '{state.Model}', which is not registered; known models: {ModelCatalog.Names}");
+        var model = ModelCatalog.Create(state.Model, state.ModelOptions);
+        try
+        {
+            LoadWeights(model, folder);
+            model.to(device);
+            Precision.Apply(model, state.Precision);
+            model.eval();
+            return (model, state);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     public static void LoadWeights(nn.Module model, string folder)
@@ -105,7 +146,7 @@ public static class Checkpoint
         }
         catch (Exception e) when (e is not CheckpointException)
         {
-            throw new CheckpointException($"{file} cannot be loaded: {e.Message.Split('\n')[0]}");
+            throw new CheckpointException($"{file} cannot be loaded (truncated, or written for another network?): {OneLine.Of(e.Message)}");
         }
     }
 
@@ -113,9 +154,16 @@ public static class Checkpoint
     {
         var file = Path.Combine(folder, OptimizerFile);
         if (!File.Exists(file)) throw new CheckpointException($"checkpoint {folder} has no {OptimizerFile}");
-        optimizer.load_state_dict(file);
+        try
+        {
+            optimizer.load_state_dict(file);
+        }
+        catch (Exception e)
+        {
+            throw new CheckpointException($"{file} cannot be loaded (truncated?): {OneLine.Of(e.Message)}");
+        }
     }
 }
 
 /// <summary>A missing or unreadable checkpoint (exit code 1).</summary>
-public sealed class CheckpointException(string message) : Exception(message);
+public sealed class CheckpointException(string message) : Exception(OneLine.Of(message));

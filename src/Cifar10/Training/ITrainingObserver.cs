@@ -1,21 +1,75 @@
 using Cifar10.Reporting;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace Cifar10.Training;
+
+/// <summary>Where training starts: at <see cref="FirstEpoch"/> (1 for a new run, later when resumed).</summary>
+public sealed record TrainingStart(int FirstEpoch, int Epochs, int StepsPerEpoch, long FirstStep, int TrainCount, int ValidationCount)
+{
+    public bool Resumed => FirstEpoch > 1 || FirstStep > 0;
+}
 
 /// <summary>One moment of an epoch, for progress bars.</summary>
 public sealed record StepProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch,
                                   double Loss, double Accuracy, double ImagesPerSecond, double LearningRate);
 
-/// <summary>How training reports what it is doing; the CLI draws progress bars from this.</summary>
+/// <summary>
+/// The end of an epoch as the trainer hands it to its observers: the figures, the learning rate of
+/// every step, and the network and optimizer with the state a checkpoint records, for an observer
+/// that saves them. An observer may ask training to stop (early stopping, a time budget).
+/// </summary>
+public sealed class EpochEnd(EpochMetrics metrics, bool isBest, IReadOnlyList<(long Step, double LearningRate)> learningRates,
+                             CheckpointState state, nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer)
+{
+    public EpochMetrics Metrics { get; } = metrics;
+    public bool IsBest { get; } = isBest;
+    public IReadOnlyList<(long Step, double LearningRate)> LearningRates { get; } = learningRates;
+    public CheckpointState State { get; } = state;
+    public nn.Module<Tensor, Tensor> Model { get; } = model;
+    public OptimizerHelper Optimizer { get; } = optimizer;
+
+    /// <summary>Why training stops after this epoch, if an observer asked it to.</summary>
+    public string? StopReason { get; private set; }
+
+    public void RequestStop(string reason) => StopReason ??= reason;
+}
+
+/// <summary>
+/// How training reports what it does. The trainer itself writes nothing: progress bars, log files,
+/// checkpoints and TensorBoard events are all observers.
+/// </summary>
 public interface ITrainingObserver
 {
+    void TrainingStarted(TrainingStart start) { }
     void EpochStarted(int epoch, int epochs, int stepsPerEpoch) { }
     void StepCompleted(StepProgress progress) { }
-    void EpochCompleted(EpochMetrics metrics, bool isBest) { }
+    void EpochCompleted(EpochEnd epoch) { }
     void Message(string text) { }
 }
 
 public sealed class SilentObserver : ITrainingObserver
 {
     public static readonly SilentObserver Instance = new();
+}
+
+/// <summary>Several observers as one, each told in order.</summary>
+public sealed class Observers(params IReadOnlyList<ITrainingObserver> all) : ITrainingObserver
+{
+    public void TrainingStarted(TrainingStart start) { foreach (var o in all) o.TrainingStarted(start); }
+    public void EpochStarted(int epoch, int epochs, int stepsPerEpoch) { foreach (var o in all) o.EpochStarted(epoch, epochs, stepsPerEpoch); }
+    public void StepCompleted(StepProgress progress) { foreach (var o in all) o.StepCompleted(progress); }
+    public void EpochCompleted(EpochEnd epoch) { foreach (var o in all) o.EpochCompleted(epoch); }
+    public void Message(string text) { foreach (var o in all) o.Message(text); }
+}
+
+/// <summary>`--early-stop N`: stops once N epochs in a row brought no better validation accuracy.</summary>
+public sealed class EarlyStopping(int patience) : ITrainingObserver
+{
+    public void EpochCompleted(EpochEnd epoch)
+    {
+        int sinceBest = epoch.State.Epoch - epoch.State.BestEpoch;
+        if (epoch.State.BestEpoch > 0 && sinceBest >= patience)
+            epoch.RequestStop($"no better validation accuracy for {sinceBest} epochs (best {epoch.State.BestValAccuracy:P2} at epoch {epoch.State.BestEpoch})");
+    }
 }

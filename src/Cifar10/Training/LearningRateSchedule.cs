@@ -32,13 +32,13 @@ public sealed class LearningRateSchedule
         long epoch = step / stepsPerEpoch;
         double rate = config.Schedule switch
         {
-            "constant" => baseRate,
-            "step" => baseRate * Math.Pow(config.Gamma, epoch / config.StepEpochs),
-            "multistep" => baseRate * Math.Pow(config.Gamma, config.Milestones.Count(m => epoch >= m)),
-            "cosine" => baseRate * 0.5 * (1 + Math.Cos(Math.PI * progress)),
-            "onecycle" => OneCycle(baseRate, progress),
-            "triangle" => baseRate * Triangle(step, totalSteps),
-            _ => throw new ConfigException($"unknown schedule '{config.Schedule}'"),
+            ScheduleKind.Constant => baseRate,
+            ScheduleKind.Step => baseRate * Math.Pow(config.Gamma, epoch / config.StepEpochs),
+            ScheduleKind.Multistep => baseRate * Math.Pow(config.Gamma, config.Milestones.Count(m => epoch >= m)),
+            ScheduleKind.Cosine => baseRate * 0.5 * (1 + Math.Cos(Math.PI * progress)),
+            ScheduleKind.OneCycle => OneCycle(baseRate, progress),
+            ScheduleKind.Triangle => baseRate * Triangle(step, totalSteps),
+            _ => throw new ArgumentOutOfRangeException(nameof(config), config.Schedule, "unknown schedule"),
         };
         if (warmupSteps > 0 && step < warmupSteps)
             rate *= (step + 1) / (double)warmupSteps;

@@ -13,10 +13,10 @@ public static class OptimizerFactory
         var trainable = model.parameters().Where(p => p.requires_grad).ToList();
         return config.Optimizer switch
         {
-            "sgd" => Sgd(config, model, trainable),
-            "adam" => optim.Adam(trainable, config.LearningRate, weight_decay: config.WeightDecay),
-            "adamw" => optim.AdamW(trainable, config.LearningRate, weight_decay: config.WeightDecay),
-            _ => throw new ConfigException($"unknown optimizer '{config.Optimizer}'"),
+            OptimizerKind.Sgd => Sgd(config, model, trainable),
+            OptimizerKind.Adam => optim.Adam(trainable, config.LearningRate, weight_decay: config.WeightDecay),
+            OptimizerKind.AdamW => optim.AdamW(trainable, config.LearningRate, weight_decay: config.WeightDecay),
+            _ => throw new ArgumentOutOfRangeException(nameof(config), config.Optimizer, "unknown optimizer"),
         };
     }
 

@@ -9,34 +9,26 @@ namespace Cifar10.Training;
 /// fp32 even on a CPU with AVX-512 BF16 (measured on the project machine: a fast training step 176 vs 192 images/s back to back with
 /// `bash bench/run.sh --models fast --batch 1024 --precision bf16` and `--precision fp32`),
 /// and on CPUs without native bf16 libtorch emulates it at a small fraction of fp32 speed.
-/// `--precision bf16` stays available for hardware and builds where it pays.
+/// `--precision bf16` stays available for hardware and builds where it pays. Which networks can
+/// compute in bf16 they declare themselves (<see cref="IMixedPrecision"/>).
 /// </summary>
 public static class Precision
 {
-    public const string Auto = "auto", Fp32 = "fp32", Bf16 = "bf16";
-
-    /// <summary>"fp32" or "bf16" for this model on this device.</summary>
-    public static string Resolve(string requested, string model)
+    /// <summary>Fp32 or Bf16 for this network; Bf16 for a network that cannot is a <see cref="ConfigException"/>.</summary>
+    public static PrecisionMode Resolve(PrecisionMode requested, ModelInfo model) => requested switch
     {
-        bool modelSupports = SupportsBf16(model);
-        return requested switch
-        {
-            Fp32 => Fp32,
-            Bf16 when !modelSupports => throw new ConfigException($"--precision bf16 needs a network that computes in bfloat16 (fast); '{model}' runs in fp32"),
-            Bf16 => Bf16,
-            Auto => Fp32,
-            _ => throw new ConfigException($"unknown precision '{requested}'; choose auto, fp32 or bf16"),
-        };
-    }
-
-    public static bool SupportsBf16(string model) => string.Equals(model, "fast", StringComparison.OrdinalIgnoreCase);
+        PrecisionMode.Bf16 when !model.SupportsBf16 =>
+            throw new ConfigException($"--precision bf16 needs a network that computes in bfloat16 ({ModelCatalog.NamesWhere(m => m.SupportsBf16)}); '{model.Name}' runs in fp32"),
+        PrecisionMode.Bf16 => PrecisionMode.Bf16,
+        _ => PrecisionMode.Fp32,
+    };
 
     /// <summary>Applies a resolved precision to a network (a no-op for fp32 networks).</summary>
-    public static void Apply(nn.Module<Tensor, Tensor> model, string resolved)
+    public static void Apply(nn.Module<Tensor, Tensor> model, PrecisionMode resolved)
     {
-        if (model is FastNet fast)
-            fast.ComputeType = resolved == Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
-        else if (resolved == Bf16)
-            throw new ConfigException("only the fast network computes in bf16");
+        if (model is IMixedPrecision mixed)
+            mixed.ComputeType = resolved == PrecisionMode.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        else if (resolved == PrecisionMode.Bf16)
+            throw new ConfigException($"{model.GetType().Name} computes only in fp32");
     }
 }

@@ -5,97 +5,128 @@ using Cifar10.Models;
 using Cifar10.Reporting;
 using Cifar10.Runtime;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Cifar10.Training;
 
-public sealed record TrainingOutcome(int EpochsCompleted, double BestValAccuracy, int BestEpoch, double Seconds);
+/// <summary>How training ended: all epochs, or fewer when an observer stopped it (<see cref="StopReason"/>).</summary>
+public sealed record TrainingOutcome(int EpochsCompleted, double BestValAccuracy, int BestEpoch, double Seconds, string? StopReason = null);
+
+/// <summary>The loss became NaN or infinite: the run cannot learn with these settings (exit code 1).</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
 
 /// <summary>
 /// The epoch loop: shuffled batches of the uint8 training tensor, augmented and normalised on
-/// the device, one optimizer step each; then validation, logs and checkpoints. Everything
-/// random is derived from (seed, epoch), so a run resumed from its last checkpoint continues
-/// exactly as if it had never stopped.
+/// the device, one optimizer step each; then validation. It computes and reports, and writes
+/// nothing: logs and checkpoints are the observers' business. Everything random is derived from
+/// (seed, epoch), so a run resumed from a checkpoint continues exactly as if it had never stopped.
 /// </summary>
 public sealed class Trainer
 {
     readonly TrainConfig config;
     readonly nn.Module<Tensor, Tensor> model;
     readonly Device device;
-    readonly string modelName;
     Lookahead? averaging;
-
-    /// <summary>The whitening images for <see cref="FastNet.InitializeWhitening"/>: the first 5,000 training images, as airbench.</summary>
-    public const int WhiteningImages = 5000;
 
     public Trainer(TrainConfig config, nn.Module<Tensor, Tensor> model, Device device)
     {
         this.config = config.Validated();
         this.model = model;
         this.device = device;
-        modelName = config.Model;
+    }
+
+    /// <summary>
+    /// The network a config trains, freshly initialised from the config's seed: built by its catalog
+    /// entry with the data set's class count, in the config's precision. Every command builds its
+    /// network here (train, sweep, lr-find, the benchmark).
+    /// </summary>
+    public static nn.Module<Tensor, Tensor> CreateModel(TrainConfig config, int classCount)
+    {
+        var info = ModelCatalog.Get(config.Model);
+        var precision = Precision.Resolve(config.Precision, info);
+        torch.manual_seed(config.Seed); // the initial weights
+        var model = info.Create(new ModelOptions(classCount, config.Dropout, config.Depth));
+        Precision.Apply(model, precision);
+        return model;
+    }
+
+    /// <summary>The checks that need the network and the data, not only the settings; a caller runs them before it writes anything.</summary>
+    public static void CheckCanTrain(TrainConfig config, nn.Module<Tensor, Tensor> model, int trainCount)
+    {
+        if (trainCount < 2) throw new ConfigException($"training needs at least 2 images (got {trainCount})");
+        if (config.BatchSize < 2 && model.modules().Any(m => m is BatchNorm1d or BatchNorm2d or BatchNorm3d))
+            throw new ConfigException($"batch size {config.BatchSize} cannot train the batch-norm layers of {model.GetType().Name}: use 2 or more");
     }
 
     /// <summary>How many optimizer steps an epoch over <paramref name="trainCount"/> images takes.
     /// A final batch of one image is dropped: batch norm cannot train on it.</summary>
-    public static int StepsPerEpoch(int trainCount, int batchSize)
-    {
-        int steps = trainCount / batchSize;
-        int remainder = trainCount % batchSize;
-        return remainder >= 2 || steps == 0 ? steps + 1 : steps;
-    }
+    public static int StepsPerEpoch(int trainCount, int batchSize) => Batches.Count(trainCount, batchSize, dropLoneLast: true);
 
-    public TrainingOutcome Fit(Cifar10Dataset train, Cifar10Dataset validation, RunFolder run,
-                               ITrainingObserver observer, CancellationToken cancellation, bool resume = false)
+    /// <summary>
+    /// Trains <paramref name="train"/> for the config's epochs (from <paramref name="resumeFrom"/>'s
+    /// epoch on, when given), validating on <paramref name="validation"/> (may be empty) after each.
+    /// Throws <see cref="OperationCanceledException"/> when cancelled (within one step) and
+    /// <see cref="TrainingDivergedException"/> when the loss stops being finite.
+    /// </summary>
+    public TrainingOutcome Fit(Cifar10Dataset train, Cifar10Dataset validation, ITrainingObserver observer,
+                               CancellationToken cancellation, ResumePoint? resumeFrom = null)
     {
-        if (train.Count < 2) throw new ConfigException($"training needs at least 2 images (got {train.Count})");
+        CheckCanTrain(config, model, train.Count);
         model.to(device);
-        if (!resume) InitializeFromData(model, train, device);
+        if (resumeFrom is null) InitializeFromData(model, train, device);
         using var optimizer = OptimizerFactory.Create(config, model);
         int stepsPerEpoch = StepsPerEpoch(train.Count, config.BatchSize);
         var schedule = new LearningRateSchedule(config, stepsPerEpoch);
+        var observers = config.EarlyStop > 0 ? new Observers(observer, new EarlyStopping(config.EarlyStop)) : observer;
 
-        int completedEpochs = 0;
-        long globalStep = 0;
-        double bestValAccuracy = double.NaN;
-        int bestEpoch = 0;
-        if (resume)
+        var state = new CheckpointState
         {
-            var state = Checkpoint.ReadState(Checkpoint.Locate(run.Last));
-            Checkpoint.LoadWeights(model, run.Last);
-            Checkpoint.LoadOptimizer(optimizer, run.Last);
-            (completedEpochs, globalStep, bestValAccuracy, bestEpoch) = (state.Epoch, state.GlobalStep, state.BestValAccuracy, state.BestEpoch);
-            run.TruncateLogs(completedEpochs, globalStep);
-            observer.Message($"resuming {run.Path} after epoch {completedEpochs} of {config.Epochs}");
+            Model = config.Model, Dropout = config.Dropout, Depth = config.Depth, Precision = config.Precision,
+            NumClasses = train.ClassNames.Count, ClassNames = train.ClassNames.ToArray(),
+        };
+        if (resumeFrom is not null)
+        {
+            resumeFrom.Restore(model, optimizer);
+            state = state with
+            {
+                Epoch = resumeFrom.State.Epoch, GlobalStep = resumeFrom.State.GlobalStep,
+                BestValAccuracy = resumeFrom.State.BestValAccuracy, BestEpoch = resumeFrom.State.BestEpoch,
+            };
+            observers.Message($"resuming after epoch {state.Epoch} of {config.Epochs}");
             // At an epoch boundary the average equals the weights (see Lookahead), so it is rebuilt from them.
-            if (config.Lookahead && Lookahead.IsActiveAfter(completedEpochs, stepsPerEpoch, config.Epochs))
+            if (config.Lookahead && Lookahead.IsActiveAfter(state.Epoch, stepsPerEpoch, config.Epochs))
                 averaging = new Lookahead(model);
         }
         using var _averaging = Disposable(() => { averaging?.Dispose(); averaging = null; });
         // airbench's alternating flips: each image's first-epoch orientation, drawn once for the run.
-        using var firstEpochFlips = Augmentation.FirstEpochFlips(train.Count, new Generator((ulong)Seeds.ForEpoch(config.Seed, 0, Seeds.Augment)));
+        using var flipGenerator = new Generator((ulong)Seeds.ForEpoch(config.Seed, 0, Seeds.Augment));
+        using var firstEpochFlips = Augmentation.FirstEpochFlips(train.Count, flipGenerator);
 
-        // The whole set goes to the device once, as uint8; batches are cut from it by index.
+        // The whole set sits on the device once, as uint8 (shared, not copied, when it is already there).
         using var onDevice = train.To(device);
-        var (images, labels) = (onDevice.Images, onDevice.Labels);
-        var tensorBoard = torch.utils.tensorboard.SummaryWriter(run.File(RunFolder.TensorBoardFolder));
+        observers.TrainingStarted(new TrainingStart(state.Epoch + 1, config.Epochs, stepsPerEpoch, state.GlobalStep, train.Count, validation.Count));
         var clock = Stopwatch.StartNew();
+        string? stopReason = null;
 
-        for (int epoch = completedEpochs + 1; epoch <= config.Epochs; epoch++)
+        for (int epoch = state.Epoch + 1; epoch <= config.Epochs && stopReason is null; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
-            observer.EpochStarted(epoch, config.Epochs, stepsPerEpoch);
+            observers.EpochStarted(epoch, config.Epochs, stepsPerEpoch);
             var (trainLoss, trainAccuracy, learningRates, stepSeconds) =
-                TrainOneEpoch(epoch, images, labels, firstEpochFlips, optimizer, schedule, stepsPerEpoch, globalStep, observer, cancellation);
-            globalStep += stepsPerEpoch;
+                TrainOneEpoch(epoch, onDevice, firstEpochFlips, optimizer, schedule, stepsPerEpoch, state, observers, cancellation);
             double trainSeconds = epochClock.Elapsed.TotalSeconds;
 
             var validated = validation.Count > 0
-                ? Evaluator.Evaluate(model, validation, device, config.EvalBatchSize)
+                ? Evaluator.Evaluate(model, validation, device, config.EvalBatchSize, cancellation: cancellation)
                 : null;
             double valAccuracy = validated?.Accuracy ?? double.NaN;
-            bool isBest = validated is not null && (double.IsNaN(bestValAccuracy) || valAccuracy > bestValAccuracy);
-            if (isBest) (bestValAccuracy, bestEpoch) = (valAccuracy, epoch);
+            bool isBest = validated is not null && (double.IsNaN(state.BestValAccuracy) || valAccuracy > state.BestValAccuracy);
+            state = state with
+            {
+                Epoch = epoch, GlobalStep = state.GlobalStep + stepsPerEpoch,
+                BestValAccuracy = isBest ? valAccuracy : state.BestValAccuracy, BestEpoch = isBest ? epoch : state.BestEpoch,
+            };
 
             ProcessMemory.ReleaseFreed();
             var metrics = new EpochMetrics(epoch, learningRates[^1], trainLoss, trainAccuracy,
@@ -103,87 +134,75 @@ public sealed class Trainer
                                            epochClock.Elapsed.TotalSeconds, train.Count / trainSeconds,
                                            StepImagesPerSecond: train.Count / stepSeconds,
                                            ResidentMiB: System.Environment.WorkingSet / (1024.0 * 1024.0));
-            // Logs first, checkpoint last: a run killed in between redoes this epoch on resume
-            // and TruncateLogs drops the row written here.
-            MetricsCsv.Append(run.File(RunFolder.MetricsFile), metrics);
-            LearningRateCsv.Append(run.File(RunFolder.LearningRateFile),
-                                   learningRates.Select((rate, i) => (globalStep - stepsPerEpoch + i, rate)).ToList());
-            WriteTensorBoard(tensorBoard, metrics);
-
-            var state = new CheckpointState
-            {
-                Epoch = epoch, GlobalStep = globalStep, BestValAccuracy = bestValAccuracy, BestEpoch = bestEpoch,
-                Model = modelName, Dropout = config.Dropout, Depth = config.Depth,
-                NumClasses = train.ClassNames.Count, ClassNames = train.ClassNames.ToArray(),
-            };
-            Checkpoint.Save(run.Last, model, optimizer, state);
-            if (isBest) Checkpoint.Save(run.Best, model, null, state);
-            observer.EpochCompleted(metrics, isBest);
+            long firstStep = state.GlobalStep - stepsPerEpoch;
+            var end = new EpochEnd(metrics, isBest, learningRates.Select((rate, i) => (firstStep + i, rate)).ToList(), state, model, optimizer);
+            observers.EpochCompleted(end);
+            stopReason = end.StopReason;
         }
-
-        return new TrainingOutcome(config.Epochs, bestValAccuracy, bestEpoch, clock.Elapsed.TotalSeconds);
+        if (stopReason is not null) observers.Message($"stopped after epoch {state.Epoch}: {stopReason}");
+        return new TrainingOutcome(state.Epoch, state.BestValAccuracy, state.BestEpoch, clock.Elapsed.TotalSeconds, stopReason);
     }
 
-    /// <summary>The part of a network's initialisation that looks at the training data: the fast
-    /// network's whitening filters, from the first <see cref="WhiteningImages"/> images.</summary>
+    /// <summary>The part of a network's initialisation that looks at the training data (declared by the
+    /// network through <see cref="IDataInitialized"/>), from the first images it asks for.</summary>
     public static void InitializeFromData(nn.Module<Tensor, Tensor> model, Cifar10Dataset train, Device device)
     {
-        if (model is not FastNet fast) return;
+        if (model is not IDataInitialized initialized) return;
         using var scope = torch.NewDisposeScope();
-        var sample = train.Images.narrow(0, 0, Math.Min(WhiteningImages, train.Count)).to(device);
-        fast.InitializeWhitening(Normalization.Normalize(sample));
+        var sample = train.Images.narrow(0, 0, Math.Min(initialized.InitializationImages, train.Count)).to(device);
+        initialized.InitializeFromData(Normalization.Normalize(sample));
     }
 
-    /// <summary>airbench trains the whitening bias for the same first 30% of the epochs that precede averaging.</summary>
-    public static bool WhiteningBiasTrainedIn(int epoch, int epochs) => epoch - 1 < Lookahead.StartEpochIndex(epochs);
-
     (double Loss, double Accuracy, double[] LearningRates, double StepSeconds) TrainOneEpoch(
-        int epoch, Tensor images, Tensor labels, Tensor firstEpochFlips, TorchSharp.Modules.OptimizerHelper optimizer,
-        LearningRateSchedule schedule, int stepsPerEpoch, long firstStep, ITrainingObserver observer, CancellationToken cancellation)
+        int epoch, Cifar10Dataset data, Tensor firstEpochFlips, OptimizerHelper optimizer, LearningRateSchedule schedule,
+        int stepsPerEpoch, CheckpointState before, ITrainingObserver observer, CancellationToken cancellation)
     {
         model.train();
-        if (model is FastNet fast) fast.WhiteningBiasTrainable = WhiteningBiasTrainedIn(epoch, config.Epochs);
+        (model as IEpochAware)?.EpochStarting(epoch, config.Epochs);
         using var shuffleGenerator = new Generator((ulong)Seeds.ForEpoch(config.Seed, epoch, Seeds.Shuffle), device);
         using var augmentGenerator = new Generator((ulong)Seeds.ForEpoch(config.Seed, epoch, Seeds.Augment), device);
         torch.manual_seed(Seeds.ForEpoch(config.Seed, epoch, Seeds.Dropout)); // dropout draws from the global generator
-        using var order = torch.randperm(images.shape[0], generator: shuffleGenerator, device: device);
+        using var order = torch.randperm(data.Count, generator: shuffleGenerator, device: device);
 
-        var augment = new AugmentOptions
-        {
-            Crop = config.RandomCrop, Padding = config.CropPadding, PadMode = config.CropPadMode,
-            Flip = config.HorizontalFlip && !config.AlternatingFlip, Cutout = config.Cutout,
-        };
-        var update = new TrainingStep(model, optimizer, config.LabelSmoothing);
+        var augment = config.Augmentation;
+        var update = new TrainingStep(model, optimizer, config.LabelSmoothing, config.ClipGradNorm);
         var learningRates = new double[stepsPerEpoch];
         double lossSum = 0;
         long correct = 0, seen = 0;
         var clock = Stopwatch.StartNew();
         var stepClock = new Stopwatch();
+        int step = 0;
 
-        for (int step = 0; step < stepsPerEpoch; step++)
+        foreach (var (start, length) in Batches.Ranges(data.Count, config.BatchSize, dropLoneLast: true))
         {
             cancellation.ThrowIfCancellationRequested();
             using var scope = torch.NewDisposeScope();
-            int start = step * config.BatchSize;
-            int length = (int)Math.Min(config.BatchSize, images.shape[0] - start);
             var batch = order.narrow(0, start, length);
-            var augmented = Augmentation.Apply(images.index_select(0, batch), augment, augmentGenerator);
+            var augmented = Augmentation.Apply(data.Images.index_select(0, batch), augment, augmentGenerator);
             if (config.AlternatingFlip)
                 augmented = Augmentation.AlternatingFlip(augmented, firstEpochFlips.index_select(0, batch), epoch);
             var x = Normalization.Normalize(augmented);
-            var y = labels.index_select(0, batch);
+            var y = data.Labels.index_select(0, batch);
 
-            double rate = schedule.At(firstStep + step);
+            long globalStep = before.GlobalStep + step;
+            double rate = schedule.At(globalStep);
             learningRates[step] = rate;
             stepClock.Start();
             var (loss, logits) = update.Run(x, y, rate);
-            lossSum += loss.item<float>() * length; // the sync point on an asynchronous device, so inside the step's time
+            float lossValue = loss.item<float>(); // the sync point on an asynchronous device, so inside the step's time
             stepClock.Stop();
+            if (!float.IsFinite(lossValue))
+                throw new TrainingDivergedException(
+                    $"training diverged in epoch {epoch}, step {step + 1}: the loss is {lossValue}. " +
+                    (before.Epoch > 0 ? $"The last good checkpoint is from epoch {before.Epoch}. " : "No epoch completed. ") +
+                    "Lower --lr, or add --clip-grad-norm.");
+            lossSum += lossValue * length;
 
             correct += logits.argmax(1).eq(y).sum().item<long>();
             seen += length;
-            if (config.Lookahead) AverageWeights(firstStep + step + 1, epoch, schedule.TotalSteps);
-            observer.StepCompleted(new StepProgress(epoch, config.Epochs, step + 1, stepsPerEpoch, lossSum / seen,
+            if (config.Lookahead) AverageWeights(globalStep + 1, epoch, schedule.TotalSteps);
+            step++;
+            observer.StepCompleted(new StepProgress(epoch, config.Epochs, step, stepsPerEpoch, lossSum / seen,
                                                     correct / (double)seen, seen / clock.Elapsed.TotalSeconds, rate));
         }
         averaging?.Update(decay: 1); // the network ends every epoch equal to its average
@@ -202,18 +221,5 @@ public sealed class Trainer
     sealed class Disposer(Action dispose) : IDisposable
     {
         public void Dispose() => dispose();
-    }
-
-    static void WriteTensorBoard(TorchSharp.Modules.SummaryWriter writer, EpochMetrics metrics)
-    {
-        writer.add_scalar("loss/train", (float)metrics.TrainLoss, metrics.Epoch);
-        writer.add_scalar("accuracy/train", (float)metrics.TrainAccuracy, metrics.Epoch);
-        if (!double.IsNaN(metrics.ValAccuracy))
-        {
-            writer.add_scalar("loss/validation", (float)metrics.ValLoss, metrics.Epoch);
-            writer.add_scalar("accuracy/validation", (float)metrics.ValAccuracy, metrics.Epoch);
-        }
-        writer.add_scalar("learning_rate", (float)metrics.LearningRate, metrics.Epoch);
-        writer.add_scalar("images_per_second", (float)metrics.ImagesPerSecond, metrics.Epoch);
     }
 }

@@ -1,15 +1,31 @@
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Cifar10.Training;
 
 /// <summary>
-/// One optimizer update on a normalised batch: forward, cross-entropy, backward, step.
-/// The trainer and the throughput benchmark share it, so the benchmark measures exactly
-/// the work training does.
+/// One optimizer update on a normalised batch: forward, cross-entropy, backward, (gradient
+/// clipping,) step. The trainer, the learning-rate finder and the throughput benchmark share it,
+/// so the benchmark measures exactly the work training does.
 /// </summary>
-public sealed class TrainingStep(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, double labelSmoothing)
+public sealed class TrainingStep
 {
+    readonly nn.Module<Tensor, Tensor> model;
+    readonly optim.Optimizer optimizer;
+    readonly double labelSmoothing;
+    readonly double clipGradNorm;
+    readonly Parameter[] clipped;
+
+    public TrainingStep(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, double labelSmoothing, double clipGradNorm = 0)
+    {
+        this.model = model;
+        this.optimizer = optimizer;
+        this.labelSmoothing = labelSmoothing;
+        this.clipGradNorm = clipGradNorm;
+        clipped = clipGradNorm > 0 ? model.parameters().Where(p => p.requires_grad).ToArray() : [];
+    }
+
     /// <summary>Returns the batch's mean loss and its logits (both in the caller's dispose scope).</summary>
     public (Tensor Loss, Tensor Logits) Run(Tensor normalizedImages, Tensor labels, double learningRate)
     {
@@ -18,6 +34,8 @@ public sealed class TrainingStep(nn.Module<Tensor, Tensor> model, optim.Optimize
         var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: labelSmoothing);
         model.zero_grad(); // to None, so frozen parameters (no gradient) are skipped by the optimizer
         loss.backward();
+        if (clipGradNorm > 0)
+            nn.utils.clip_grad_norm_(clipped, clipGradNorm); // parameters without a gradient are skipped
         optimizer.step();
         return (loss, logits);
     }

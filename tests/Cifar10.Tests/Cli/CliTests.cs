@@ -1,5 +1,6 @@
 using Cifar10.Cli;
 using Cifar10.Models;
+using Cifar10.Runs;
 using Cifar10.Training;
 using SkiaSharp;
 using TorchSharp;
@@ -32,13 +33,13 @@ public class CliTests : IDisposable
     [InlineData("train --epochs 0", "epochs must be positive")]
     [InlineData("train --epochs -3", "epochs must be positive")]
     [InlineData("train --batch-size 0", "batch size must be positive")]
-    [InlineData("train --lr 0", "learning rate must be positive")]
+    [InlineData("train --lr 0", "learning rate must be a positive finite number")]
     [InlineData("train --model nope", "unknown model 'nope'")]
     [InlineData("train --optimizer lion", "unknown optimizer 'lion'")]
     [InlineData("train --bogus 1", "--bogus")]
     [InlineData("frobnicate", "frobnicate")]
     [InlineData("summary --model nope", "unknown model 'nope'")]
-    [InlineData("sweep --vary colour=red", "cannot vary 'colour'")]
+    [InlineData("sweep --vary colour=red", "unknown setting 'colour'")]
     public void UsageErrorsExitWithTwoAndOneLine(string args, string expected)
     {
         var (code, _, err) = Run(args.Split(' '));
@@ -171,5 +172,21 @@ public class DownloadCliTests : IDisposable
         Assert.Equal(Program.Success, code);
         Assert.Contains("CIFAR-10 ready in", output.ToString());
         Assert.True(File.Exists(Path.Combine(cache, "cifar-10-batches-bin", "test_batch.bin")));
+    }
+}
+
+public class ProgressLayoutTests
+{
+    [Theory]
+    [InlineData(80)]
+    [InlineData(100)]
+    [InlineData(120)]
+    [InlineData(200)]
+    public void EveryProgressRowFitsTheTerminal(int width)
+    {
+        var (description, bar) = TrainingConsole.Layout(width);
+        // description, bar, "100%", "00:00:03", "00:00:00" and the four gaps between the five columns
+        Assert.True(description + bar + 4 + 8 + 8 + 4 <= width, $"{description} + {bar} overflow {width} columns");
+        Assert.True(bar >= 6 && description >= 24);
     }
 }

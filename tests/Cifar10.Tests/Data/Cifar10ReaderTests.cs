@@ -65,6 +65,18 @@ public class Cifar10ReaderTests : IDisposable
     }
 
     [Fact]
+    public void ValidationReadsEveryLabelByte()
+    {
+        SyntheticCifar.Write(temp.Path);
+        var path = temp.Combine("test_batch.bin");
+        var bytes = File.ReadAllBytes(path);
+        bytes[13 * Cifar10Reader.RecordBytes] = 200;
+        File.WriteAllBytes(path, bytes);
+        var error = Assert.Throws<DataException>(() => Cifar10Reader.Validate(temp.Path, Records));
+        Assert.Contains("test_batch.bin: record 13 has label byte 200", error.Message);
+    }
+
+    [Fact]
     public void WrongSizeNamesFileFoundAndExpectedBytes()
     {
         SyntheticCifar.Write(temp.Path);
@@ -103,6 +115,7 @@ public class Cifar10ReaderTests : IDisposable
     [InlineData("airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\n", "holds 9 class names, expected 10")]
     [InlineData("airplane\nautomobile\n\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n", "line 3 is empty")]
     [InlineData("", "holds 0 class names")]
+    [InlineData("airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ncat\n", "names the class 'cat' more than once")]
     public void BadClassNameFileIsRejected(string meta, string expected)
     {
         SyntheticCifar.Write(temp.Path);
@@ -124,7 +137,7 @@ public class Cifar10ReaderTests : IDisposable
     public void FingerprintHashesEveryFileAndChangesWithContent()
     {
         SyntheticCifar.Write(temp.Path);
-        var before = Cifar10Reader.Fingerprint(temp.Path);
+        var before = Cifar10Reader.Validate(temp.Path, SyntheticCifar.RecordsPerFile);
         Assert.Equal(Cifar10Reader.AllFileNames.Order(), before.FileSha256.Keys.Order());
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(temp.Combine("test_batch.bin")))),
             before.FileSha256["test_batch.bin"]);
@@ -133,7 +146,7 @@ public class Cifar10ReaderTests : IDisposable
         var bytes = File.ReadAllBytes(temp.Combine("data_batch_2.bin"));
         bytes[100] ^= 1;
         File.WriteAllBytes(temp.Combine("data_batch_2.bin"), bytes);
-        var after = Cifar10Reader.Fingerprint(temp.Path);
+        var after = Cifar10Reader.Validate(temp.Path, SyntheticCifar.RecordsPerFile);
         Assert.NotEqual(before.CombinedSha256, after.CombinedSha256);
         Assert.Equal(before.FileSha256["test_batch.bin"], after.FileSha256["test_batch.bin"]);
     }

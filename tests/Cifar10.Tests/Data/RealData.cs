@@ -37,7 +37,7 @@ public static class RealData
         RemoveLeftoversOfDeadRuns(root);
         var cache = Path.Combine(root, $"real-{Environment.ProcessId}-{Guid.NewGuid():N}");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(cache);
-        return DataLocator.Resolve(ArchivePath, new DownloadOptions { CacheDir = cache, AllowDownload = false });
+        return DataLocator.Resolve(ArchivePath, new DownloadOptions { CacheDir = cache, AllowDownload = false }).Folder;
     }
 
     // A test host killed before its exit handlers finish leaves 180 MB behind; the next run removes it.

@@ -52,14 +52,22 @@ public class SplitTests
     }
 
     [Fact]
-    public void WholeSetAsValidationIsAllowed()
+    public void AValidationSetThatLeavesNothingToTrainOnIsRefused()
     {
         using var all = InMemoryData.Indexed(10);
-        var (train, validation) = Split.TrainValidation(all, 10, seed: 1);
+        var e = Assert.Throws<ConfigException>(() => Split.TrainValidation(all, 10, seed: 1));
+        Assert.Contains("between 0 and 9", e.Message);
+    }
+
+    [Fact]
+    public void WithoutAValidationSetTheTrainingPartSharesTheImages()
+    {
+        using var all = InMemoryData.Indexed(10);
+        var (train, validation) = Split.TrainValidation(all, 0, seed: 1);
         using (train) using (validation)
         {
-            Assert.Equal(0, train.Count);
-            Assert.Equal(10, validation.Count);
+            Assert.Equal(0, validation.Count);
+            Assert.Equal(all.Images.storage<byte>().data_ptr(), train.Images.storage<byte>().data_ptr()); // held once, not copied
         }
     }
 
@@ -69,6 +77,6 @@ public class SplitTests
     public void ImpossibleSizesAreRejected(int size)
     {
         using var all = InMemoryData.Indexed(10);
-        Assert.Throws<ArgumentOutOfRangeException>(() => Split.TrainValidation(all, size, seed: 1));
+        Assert.Throws<ConfigException>(() => Split.TrainValidation(all, size, seed: 1));
     }
 }

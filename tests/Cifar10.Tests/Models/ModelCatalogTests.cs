@@ -11,8 +11,10 @@ public class ModelCatalogTests
     [Fact]
     public void ListsEveryNetworkOnceInOrder()
     {
-        Assert.Equal(ExpectedNames, ModelCatalog.All.Select(m => m.Name));
-        Assert.All(ModelCatalog.All, m =>
+        // The built-in networks first; a test elsewhere registers one more.
+        Assert.Equal(ExpectedNames, ModelCatalog.All.Select(m => m.Name).Take(ExpectedNames.Length));
+        Assert.Equal(ModelCatalog.All.Count, ModelCatalog.All.Select(m => m.Name).Distinct().Count());
+        Assert.All(ModelCatalog.All.Take(ExpectedNames.Length), m =>
         {
             Assert.False(string.IsNullOrWhiteSpace(m.Description));
             Assert.False(string.IsNullOrWhiteSpace(m.Source));
@@ -21,10 +23,24 @@ public class ModelCatalogTests
     }
 
     [Fact]
-    public void FlagsWhichNetworksTakeDropoutAndDepth()
+    public void FlagsWhichNetworksTakeDropoutAndDepthAndComputeInBf16()
     {
         Assert.Equal(["deep", "wide"], ModelCatalog.All.Where(m => m.HasDropout).Select(m => m.Name));
         Assert.Equal(["tutorial"], ModelCatalog.All.Where(m => m.HasDepth).Select(m => m.Name));
+        Assert.Equal(["fast"], ModelCatalog.All.Where(m => m.SupportsBf16).Select(m => m.Name));
+        Assert.Equal(["fast"], ModelCatalog.All.Where(m => m.DefaultRecipe == "airbench94").Select(m => m.Name));
+    }
+
+    [Fact]
+    public void RegisteringTakesANewNameOnceAndRefusesATakenOne()
+    {
+        var info = ModelInfo.For("catalog-test-net", o => new SimpleNet(o.NumClasses)) with { Description = "a SimpleNet under another name" };
+        Assert.Same(ModelCatalog.Register(info), ModelCatalog.Register(info)); // the same entry again: a no-op
+        Assert.Throws<ArgumentException>(() => ModelCatalog.Register(info with { Description = "another" }));
+        Assert.Throws<ArgumentException>(() => ModelCatalog.Register(ModelInfo.For("simple", o => new SimpleNet(o.NumClasses))));
+        Assert.Throws<ArgumentException>(() => ModelCatalog.Register(ModelInfo.For("has space", o => new SimpleNet(o.NumClasses))));
+        using var model = ModelCatalog.Create("Catalog-Test-Net");
+        Assert.IsType<SimpleNet>(model);
     }
 
     [Theory]
@@ -42,12 +58,12 @@ public class ModelCatalogTests
     [InlineData("vgg")]
     public void UnknownNameListsTheChoices(string name)
     {
-        var error = Assert.Throws<ArgumentException>(() => ModelCatalog.Create(name, new ModelOptions()));
+        var error = Assert.Throws<ConfigException>(() => ModelCatalog.Create(name, new ModelOptions()));
 
         Assert.StartsWith(
-            $"unknown model '{name}'; choose one of: simple, deep, wide, tutorial, vgg16, resnet18, resnet18-imagenet",
+            $"unknown model '{name}'; choose one of: simple, deep, wide, tutorial, vgg16, resnet18, resnet18-imagenet, fast",
             error.Message);
-        Assert.Throws<ArgumentException>(() => ModelCatalog.Get(name));
+        Assert.Throws<ConfigException>(() => ModelCatalog.Get(name));
     }
 
     [Theory]
@@ -58,8 +74,8 @@ public class ModelCatalogTests
     [InlineData("resnet18-imagenet")]
     public void DropoutForANetworkWithoutDropoutIsRejected(string name)
     {
-        // Exactly ArgumentException: the value is fine, the option does not apply.
-        var error = Assert.Throws<ArgumentException>(() => ModelCatalog.Create(name, new ModelOptions(Dropout: 0.2)));
+        // A ConfigException, not out of range: the value is fine, the option does not apply.
+        var error = Assert.Throws<ConfigException>(() => ModelCatalog.Create(name, new ModelOptions(Dropout: 0.2)));
 
         Assert.Contains($"model '{name}' has no dropout", error.Message);
     }
@@ -112,6 +128,6 @@ public class ModelCatalogTests
     {
         var simple = ModelCatalog.Get("simple");
 
-        Assert.Throws<ArgumentException>(() => simple.Create(new ModelOptions(Dropout: 0.5)));
+        Assert.Throws<ConfigException>(() => simple.Create(new ModelOptions(Dropout: 0.5)));
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Cifar10.Reporting;
 using Cifar10.Sweeps;
 using Cifar10.Tests.Data;
+using Cifar10.Runs;
 using Cifar10.Training;
 using Xunit;
 
@@ -9,11 +10,12 @@ namespace Cifar10.Tests.Sweeps;
 
 public class SweepPlanTests
 {
+    static readonly IReadOnlyList<KeyValuePair<string, string>> Simple = [new("model", "simple")];
+
     [Fact]
     public void GridTriesEveryCombinationInOrder()
     {
-        var trials = SweepPlan.Expand(new TrainConfig(),
-            [VariedSetting.Parse("lr=0.1,0.01"), VariedSetting.Parse("batch-size=32,128,512")]);
+        var trials = SweepPlan.Expand(Simple, [VariedSetting.Parse("lr=0.1,0.01"), VariedSetting.Parse("batch-size=32,128,512")]);
         Assert.Equal(6, trials.Count);
         Assert.Equal("lr=0.1_batch-size=32", trials[0].Name);
         Assert.Equal("lr=0.01_batch-size=512", trials[5].Name);
@@ -25,47 +27,58 @@ public class SweepPlanTests
     [Fact]
     public void ListPairsTheIthValues()
     {
-        var trials = SweepPlan.Expand(new TrainConfig(),
-            [VariedSetting.Parse("epochs=10,100"), VariedSetting.Parse("lr=0.1,0.05")], grid: false);
+        var trials = SweepPlan.Expand(Simple, [VariedSetting.Parse("epochs=10,100"), VariedSetting.Parse("lr=0.1,0.05")], grid: false);
         Assert.Equal(2, trials.Count);
         Assert.Equal((100, 0.05), (trials[1].Config.Epochs, trials[1].Config.LearningRate));
-        Assert.Throws<ConfigException>(() => SweepPlan.Expand(new TrainConfig(),
-            [VariedSetting.Parse("epochs=10,100"), VariedSetting.Parse("lr=0.1")], grid: false));
+        Assert.Throws<ConfigException>(() => SweepPlan.Expand(Simple, [VariedSetting.Parse("epochs=10,100"), VariedSetting.Parse("lr=0.1")], grid: false));
     }
 
     [Theory]
     [InlineData("lr")]
     [InlineData("lr=")]
     [InlineData("colour=red")]
-    [InlineData("epochs=ten")]
+    [InlineData("lr=0.1,0.10")]     // the same value twice
+    [InlineData("seed=3,4,3")]
     public void MalformedVaryIsAUsageError(string text)
     {
         Assert.Throws<ConfigException>(() => VariedSetting.Parse(text));
     }
 
     [Fact]
-    public void InvalidValuesAreRejectedBeforeAnythingRuns()
+    public void InvalidValuesAndUnknownModelsAreRejectedBeforeAnythingRuns()
     {
-        var e = Assert.Throws<ConfigException>(() => SweepPlan.Expand(new TrainConfig(), [VariedSetting.Parse("epochs=5,0")]));
+        var e = Assert.Throws<ConfigException>(() => SweepPlan.Expand(Simple, [VariedSetting.Parse("epochs=5,0")]));
         Assert.Contains("epochs must be positive", e.Message);
+        e = Assert.Throws<ConfigException>(() => SweepPlan.Expand(Simple, [VariedSetting.Parse("model=simple,nope")]));
+        Assert.Contains("unknown model 'nope'", e.Message);
+        Assert.Contains("trial 1", e.Message);
+        // A setting the second network does not have.
+        e = Assert.Throws<ConfigException>(() => SweepPlan.Expand([new("dropout", "0.3")], [VariedSetting.Parse("model=deep,resnet18")]));
+        Assert.Contains("resnet18", e.Message);
     }
 
     [Fact]
-    public void EverySweepableSettingChangesTheConfig()
+    public void TheRecipeFollowsEachTrialsModel()
     {
-        var samples = new Dictionary<string, string>
-        {
-            ["model"] = "deep", ["epochs"] = "3", ["batch-size"] = "7", ["lr"] = "0.3", ["optimizer"] = "adam",
-            ["momentum"] = "0.5", ["nesterov"] = "true", ["weight-decay"] = "0.01", ["label-smoothing"] = "0.1",
-            ["schedule"] = "step", ["warmup"] = "2", ["gamma"] = "0.5", ["step-size"] = "4", ["dropout"] = "0.2",
-            ["depth"] = "4", ["val-size"] = "10", ["cutout"] = "8", ["crop"] = "false", ["flip"] = "off",
-            ["subset"] = "99", ["seed"] = "5", ["norm-bias-lr-scale"] = "64", ["lookahead"] = "true",
-            ["crop-padding"] = "2", ["pad-mode"] = "reflect", ["alternating-flip"] = "true", ["precision"] = "bf16", ["test-tta"] = "true",
-        };
-        Assert.Equal(samples.Keys.Order(), ConfigSettings.Names.Order());
-        var original = new TrainConfig();
-        foreach (var (name, value) in samples)
-            Assert.NotEqual(original, ConfigSettings.Apply(original, name, value));
+        // On top of the default (fast, airbench94): resnet18 gets the classic recipe, not lr 1.5 and batch 1024.
+        var trials = SweepPlan.Expand([], [VariedSetting.Parse("model=fast,resnet18")]);
+        Assert.Equal(("airbench94", 1024, 1.5, ScheduleKind.Triangle, true),
+                     (trials[0].Config.Recipe, trials[0].Config.BatchSize, trials[0].Config.LearningRate, trials[0].Config.Schedule, trials[0].Config.Lookahead));
+        Assert.Equal(("classic", 128, 0.1, ScheduleKind.Cosine, false),
+                     (trials[1].Config.Recipe, trials[1].Config.BatchSize, trials[1].Config.LearningRate, trials[1].Config.Schedule, trials[1].Config.Lookahead));
+        // --model simple --vary model=fast: fast trains with its own recipe; the explicit settings still apply.
+        trials = SweepPlan.Expand([new("model", "simple"), new("epochs", "3")], [VariedSetting.Parse("model=fast")]);
+        Assert.Equal(("fast", "airbench94", 1024, 3), (trials[0].Config.Model, trials[0].Config.Recipe, trials[0].Config.BatchSize, trials[0].Config.Epochs));
+    }
+
+    [Fact]
+    public void ListValuesAndLongSeedsCanBeVaried()
+    {
+        var trials = SweepPlan.Expand([new("model", "simple"), new("schedule", "multistep")],
+                                      [VariedSetting.Parse("milestones=10 20,30 60"), VariedSetting.Parse("seed=5000000000")]);
+        Assert.Equal([10, 20], trials[0].Config.Milestones);
+        Assert.Equal([30, 60], trials[1].Config.Milestones);
+        Assert.Equal(5_000_000_000L, trials[1].Config.Seed);
     }
 }
 
@@ -79,7 +92,7 @@ public class SweepRunnerTests : IDisposable
 
     SweepRequest Request(string folder, int? trialIndex = null) => new()
     {
-        BaseConfig = new TrainConfig { Model = "simple", Epochs = 2, BatchSize = 64, TrainSubset = 256, ValidationSize = 128, Threads = 1 },
+        BaseSettings = [new("model", "simple"), new("epochs", "2"), new("batch-size", "64"), new("subset", "256"), new("val-size", "128"), new("threads", "1")],
         Varied = [VariedSetting.Parse("lr=0.05,0.01")],
         Folder = folder,
         Data = RealData.Folder,
@@ -89,9 +102,9 @@ public class SweepRunnerTests : IDisposable
     /// <summary>Cancels the sweep when the given trial has finished its first epoch.</summary>
     sealed class StopInTrial(int epoch, CancellationTokenSource source) : ITrainingObserver
     {
-        public void EpochCompleted(EpochMetrics metrics, bool isBest)
+        public void EpochCompleted(EpochEnd end)
         {
-            if (metrics.Epoch == epoch) source.Cancel();
+            if (end.Metrics.Epoch == epoch) source.Cancel();
         }
     }
 
@@ -101,7 +114,7 @@ public class SweepRunnerTests : IDisposable
         var folder = Path.Combine(root, "sweep");
         using var stop = new CancellationTokenSource();
         var say = new List<string>();
-        Assert.Throws<OperationCanceledException>(() => SweepRunner.Run(Request(folder),
+        Assert.ThrowsAny<OperationCanceledException>(() => SweepRunner.Run(Request(folder),
             trial => trial.Index == 1 ? new StopInTrial(1, stop) : SilentObserver.Instance, say.Add, stop.Token));
         Assert.True(File.Exists(Path.Combine(folder, "lr=0.05", RunFolder.ResultsFile)));
         Assert.False(File.Exists(Path.Combine(folder, "lr=0.01", RunFolder.ResultsFile)));
@@ -155,7 +168,7 @@ public class SweepRunnerTests : IDisposable
         Assert.True(File.Exists(Path.Combine(folder, "lr=0.01", RunFolder.ResultsFile)));
 
         // Whoever runs the sweep again (e.g. a final job) gets the report over both trials.
-        var trials = SweepPlan.Expand(new TrainConfig { Model = "simple", Epochs = 1, BatchSize = 64, TrainSubset = 256, ValidationSize = 128, Threads = 1 },
+        var trials = SweepPlan.Expand([new("model", "simple"), new("epochs", "1"), new("batch-size", "64"), new("subset", "256"), new("val-size", "128"), new("threads", "1")],
                                       [VariedSetting.Parse("lr=0.05,0.01")]);
         SweepRunner.WriteReport(folder, trials);
         Assert.Equal(3, File.ReadAllLines(Path.Combine(folder, "results.csv")).Length);

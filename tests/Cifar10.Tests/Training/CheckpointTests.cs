@@ -1,4 +1,5 @@
 using Cifar10.Models;
+using Cifar10.Runs;
 using Cifar10.Training;
 using TorchSharp;
 using Xunit;
@@ -47,11 +48,15 @@ public class CheckpointTests : IDisposable
     [Fact]
     public void LocateAcceptsARunFolderAndPrefersBest()
     {
-        Directory.CreateDirectory(Path.Combine(root, "run", "last"));
-        File.WriteAllText(Path.Combine(root, "run", "last", Checkpoint.StateFile), "{}");
+        void Fake(string name)
+        {
+            Directory.CreateDirectory(Path.Combine(root, "run", name));
+            File.WriteAllText(Path.Combine(root, "run", name, Checkpoint.StateFile), "{}");
+            File.WriteAllText(Path.Combine(root, "run", name, Checkpoint.ModelFile), "");
+        }
+        Fake("last");
         Assert.EndsWith("last", Checkpoint.Locate(Path.Combine(root, "run")));
-        Directory.CreateDirectory(Path.Combine(root, "run", "best"));
-        File.WriteAllText(Path.Combine(root, "run", "best", Checkpoint.StateFile), "{}");
+        Fake("best");
         Assert.EndsWith("best", Checkpoint.Locate(Path.Combine(root, "run")));
     }
 

@@ -73,7 +73,7 @@ public class FastRecipeTests
     [Fact]
     public void TriangleRisesFromOneFifthToThePeakThenFallsToSevenPercent()
     {
-        var config = TrainConfig.FastRecipe with { Epochs = 10 };
+        var config = Configs.Fast with { Epochs = 10 };
         var schedule = new LearningRateSchedule(config, stepsPerEpoch: 100);
         double peak = config.LearningRate;
         Assert.Equal(0.2 * peak, schedule.At(0), 12);
@@ -109,7 +109,7 @@ public class FastRecipeTests
     {
         using var scope = NewDisposeScope();
         var batch = randint(0, 256, [64, 3, 8, 8], dtype: uint8);
-        var cropped = Augmentation.RandomCrop(batch, 2, new Generator(3), "reflect");
+        var cropped = Augmentation.RandomCrop(batch, 2, new Generator(3), PadMode.Reflect);
         Assert.Equal(ScalarType.Byte, cropped.dtype);
         var padded = nn.functional.pad(batch.to(float32), [2, 2, 2, 2], PaddingModes.Reflect).to(uint8);
         for (int i = 0; i < 64; i++)
@@ -126,7 +126,7 @@ public class FastRecipeTests
     public void NormBiasesGetTheScaledRateAndTheSameDecayStep()
     {
         using var model = new FastNet();
-        var config = TrainConfig.FastRecipe;
+        var config = Configs.Fast;
         using var optimizer = OptimizerFactory.Create(config, model);
         var groups = optimizer.ParamGroups.Cast<TorchSharp.Modules.SGD.ParamGroup>().ToList();
         Assert.Equal(2, groups.Count);
@@ -144,24 +144,51 @@ public class FastRecipeTests
     }
 
     [Fact]
-    public void FastIsTheDefaultRecipeAndOtherNetworksKeepTheClassicDefaults()
+    public void FastIsTheDefaultModelWithAirbenchsRecipeAndOtherNetworksKeepTheClassicDefaults()
     {
-        Assert.Equal(TrainConfig.FastRecipe, TrainConfig.DefaultsFor("fast"));
-        Assert.Equal(1024, TrainConfig.FastRecipe.BatchSize);
-        Assert.True(TrainConfig.FastRecipe.Lookahead && TrainConfig.FastRecipe.AlternatingFlip && TrainConfig.FastRecipe.TestTta);
-        var classic = TrainConfig.DefaultsFor("ResNet18");
+        var fast = TrainSettings.Resolve([]);
+        Assert.Equal("fast", fast.Model);
+        Assert.Equal("airbench94", fast.Recipe);
+        Assert.Equal(Recipes.Airbench94.Defaults with { Model = "fast" }, fast);
+        Assert.Equal(1024, fast.BatchSize);
+        Assert.True(fast.Lookahead && fast.AlternatingFlip && fast.TestTta);
+        var classic = Configs.For("ResNet18");
         Assert.Equal("resnet18", classic.Model);
+        Assert.Equal("classic", classic.Recipe);
         Assert.Equal(new TrainConfig().BatchSize, classic.BatchSize);
-        TrainConfig.FastRecipe.Validated();
     }
 
     [Fact]
-    public void Bf16IsOnlyForNetworksThatComputeInIt()
+    public void Bf16IsOnlyForNetworksThatDeclareIt()
     {
-        Assert.Equal("fp32", Precision.Resolve("auto", "fast"));
-        Assert.Equal("bf16", Precision.Resolve("bf16", "fast"));
-        Assert.Equal("fp32", Precision.Resolve("auto", "resnet18"));
-        Assert.Throws<ConfigException>(() => Precision.Resolve("bf16", "resnet18"));
-        Assert.Throws<ConfigException>(() => new TrainConfig { Precision = "fp16" }.Validated());
+        Assert.True(ModelCatalog.Get("fast").SupportsBf16);
+        Assert.False(ModelCatalog.Get("resnet18").SupportsBf16);
+        Assert.Equal(PrecisionMode.Fp32, Precision.Resolve(PrecisionMode.Auto, ModelCatalog.Get("fast")));
+        Assert.Equal(PrecisionMode.Bf16, Precision.Resolve(PrecisionMode.Bf16, ModelCatalog.Get("fast")));
+        Assert.Equal(PrecisionMode.Fp32, Precision.Resolve(PrecisionMode.Auto, ModelCatalog.Get("resnet18")));
+        Assert.Throws<ConfigException>(() => Precision.Resolve(PrecisionMode.Bf16, ModelCatalog.Get("resnet18")));
+        Assert.Throws<ConfigException>(() => Configs.For("resnet18", ("precision", "bf16")));
+        Assert.Throws<ConfigException>(() => Configs.For("fast", ("precision", "fp16")));
+    }
+
+    [Fact]
+    public void ACheckpointLoadsInThePrecisionItTrainedIn()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"cifar10-bf16-{Guid.NewGuid():N}");
+        try
+        {
+            using (var model = new FastNet())
+                Checkpoint.Save(folder, model, null, new CheckpointState { Model = "fast", Precision = PrecisionMode.Bf16, ClassNames = TinyData.ClassNames });
+            var (loaded, state) = Checkpoint.LoadModel(folder, CPU);
+            using (loaded)
+            {
+                Assert.Equal(PrecisionMode.Bf16, state.Precision);
+                Assert.Equal(ScalarType.BFloat16, ((FastNet)loaded).ComputeType);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }

@@ -7,7 +7,7 @@ public class LearningRateScheduleTests
 {
     static LearningRateSchedule Schedule(string name, int epochs = 10, int steps = 10, double warmup = 0,
                                          int[]? milestones = null, int stepEpochs = 3) =>
-        new(new TrainConfig { Schedule = name, Epochs = epochs, LearningRate = 0.1, WarmupEpochs = warmup,
+        new(new TrainConfig { Schedule = Enum.Parse<ScheduleKind>(name, ignoreCase: true), Epochs = epochs, LearningRate = 0.1, WarmupEpochs = warmup,
                               Milestones = milestones ?? [], StepEpochs = stepEpochs, Gamma = 0.1 }, steps);
 
     [Fact]

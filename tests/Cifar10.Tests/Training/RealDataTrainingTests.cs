@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Cifar10.Cli;
 using Cifar10.Tests.Data;
+using Cifar10.Runs;
 using Cifar10.Training;
 using Xunit;
 
@@ -33,11 +34,11 @@ public class RealDataTrainingTests : IDisposable
         var (code, output, error) = Run("train", "--subset", "6144", "--epochs", "3", "--test-tta", "false",
                                         "--seed", "0", "--data", RealData.Folder, "--out", run);
         Assert.True(code == 0, error + output);
-        var results = JsonSerializer.Deserialize<RunResults>(File.ReadAllText(Path.Combine(run, RunFolder.ResultsFile)), TrainConfig.Json)!;
+        var results = JsonSerializer.Deserialize<RunResults>(File.ReadAllText(Path.Combine(run, RunFolder.ResultsFile)), JsonFiles.Options)!;
         Assert.True(results.TestAccuracy > 0.40, $"test accuracy {results.TestAccuracy:P2}");
-        var manifest = JsonSerializer.Deserialize<RunManifest>(File.ReadAllText(Path.Combine(run, RunFolder.ConfigFile)), TrainConfig.Json)!;
+        var manifest = JsonSerializer.Deserialize<RunManifest>(File.ReadAllText(Path.Combine(run, RunFolder.ConfigFile)), JsonFiles.Options)!;
         Assert.Equal("fast", manifest.Config.Model);
-        Assert.Equal("fp32", manifest.Config.Precision); // "auto", resolved and recorded
+        Assert.Equal(PrecisionMode.Fp32, manifest.Config.Precision); // "auto", resolved and recorded
         Assert.True(manifest.Config.Lookahead && manifest.Config.AlternatingFlip);
     }
 
@@ -50,7 +51,7 @@ public class RealDataTrainingTests : IDisposable
                                         "--seed", "1", "--data", RealData.Folder, "--out", run);
         Assert.True(code == 0, error + output);
 
-        var results = JsonSerializer.Deserialize<RunResults>(File.ReadAllText(Path.Combine(run, RunFolder.ResultsFile)), TrainConfig.Json)!;
+        var results = JsonSerializer.Deserialize<RunResults>(File.ReadAllText(Path.Combine(run, RunFolder.ResultsFile)), JsonFiles.Options)!;
         // Chance is 10%; four short epochs of this small network reach well over 45%.
         Assert.True(results.TestAccuracy > 0.45, $"test accuracy {results.TestAccuracy:P2}");
         Assert.Equal(4, results.EpochsCompleted);

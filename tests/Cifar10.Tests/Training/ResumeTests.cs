@@ -1,5 +1,7 @@
+using Cifar10.Data;
 using Cifar10.Models;
 using Cifar10.Reporting;
+using Cifar10.Runs;
 using Cifar10.Training;
 using TorchSharp;
 using Xunit;
@@ -17,12 +19,12 @@ public class ResumeTests : IDisposable
     static readonly TrainConfig Config = new()
     {
         Model = "deep", Epochs = 3, BatchSize = 32, LearningRate = 0.05, Seed = 7, Threads = 1,
-        Cutout = 8, Schedule = "onecycle", EvalBatchSize = 64,
+        Cutout = 8, Schedule = ScheduleKind.OneCycle, EvalBatchSize = 64,
     };
 
     /// <summary>The fast recipe at toy size: 5 steps per epoch, averaging from the second epoch on,
     /// the whitening bias trained in the first only.</summary>
-    static readonly TrainConfig FastConfig = TrainConfig.FastRecipe with
+    static readonly TrainConfig FastConfig = Configs.Fast with
     {
         Epochs = 4, BatchSize = 32, Seed = 7, Threads = 1, EvalBatchSize = 64, TestTta = false,
     };
@@ -36,11 +38,17 @@ public class ResumeTests : IDisposable
     /// <summary>Cancels training right after the given epoch has been checkpointed.</summary>
     sealed class StopAfter(int epoch, CancellationTokenSource source) : ITrainingObserver
     {
-        public void EpochCompleted(EpochMetrics metrics, bool isBest)
+        public void EpochCompleted(EpochEnd end)
         {
-            if (metrics.Epoch == epoch) source.Cancel();
+            if (end.Metrics.Epoch == epoch) source.Cancel();
         }
     }
+
+    /// <summary>Trains in <paramref name="run"/> as `train` does: the run folder is the observer that writes.</summary>
+    static TrainingOutcome Fit(TrainConfig config, nn.Module<Tensor, Tensor> model, Cifar10Dataset train, Cifar10Dataset validation,
+                               RunFolder run, CancellationToken cancellation, ITrainingObserver? extra = null) =>
+        new Trainer(config, model, CPU).Fit(train, validation, new Observers(new RunFolderObserver(run), extra ?? SilentObserver.Instance),
+                                            cancellation, Checkpoint.ResumeFrom(run.Last));
 
     [Fact]
     public void InterruptedAndResumedRunEndsWithTheSameMetricsAndWeights() => AssertResumeIsExact(Config, stopAfter: 1, "classic");
@@ -58,20 +66,20 @@ public class ResumeTests : IDisposable
         using var train = TinyData.Make(160, seed: 1);
         using var validation = TinyData.Make(64, seed: 2);
 
-        var straight = RunFolder.Create(Path.Combine(root, name + "-straight"), overwrite: false);
+        var straight = RunFolder.Create(Path.Combine(root, name + "-straight"), replace: false);
         using (var model = FreshModel(config))
-            new Trainer(config, model, CPU).Fit(train, validation, straight, SilentObserver.Instance, CancellationToken.None);
+            Fit(config, model, train, validation, straight, CancellationToken.None);
 
-        var interrupted = RunFolder.Create(Path.Combine(root, name + "-interrupted"), overwrite: false);
+        var interrupted = RunFolder.Create(Path.Combine(root, name + "-interrupted"), replace: false);
         using (var stop = new CancellationTokenSource())
         using (var model = FreshModel(config))
         {
-            Assert.Throws<OperationCanceledException>(() =>
-                new Trainer(config, model, CPU).Fit(train, validation, interrupted, new StopAfter(stopAfter, stop), stop.Token));
+            Assert.ThrowsAny<OperationCanceledException>(() =>
+                Fit(config, model, train, validation, interrupted, stop.Token, new StopAfter(stopAfter, stop)));
         }
         Assert.Equal(stopAfter, interrupted.ReadMetrics().Count);
         using (var model = FreshModel(config))
-            new Trainer(config, model, CPU).Fit(train, validation, interrupted, SilentObserver.Instance, CancellationToken.None, resume: true);
+            Fit(config, model, train, validation, interrupted, CancellationToken.None);
 
         var expected = straight.ReadMetrics();
         var actual = interrupted.ReadMetrics();
@@ -102,11 +110,11 @@ public class ResumeTests : IDisposable
     {
         using var train = TinyData.Make(320, seed: 3);
         using var validation = TinyData.Make(100, seed: 4);
-        var run = RunFolder.Create(Path.Combine(root, "learns"), overwrite: false);
-        var config = Config with { Model = "simple", Epochs = 4, Cutout = 0, LearningRate = 0.05, Schedule = "constant" };
+        var run = RunFolder.Create(Path.Combine(root, "learns"), replace: false);
+        var config = Config with { Model = "simple", Epochs = 4, Cutout = 0, LearningRate = 0.05, Schedule = ScheduleKind.Constant };
         torch.manual_seed(1);
         using var model = ModelCatalog.Create("simple", new ModelOptions());
-        var outcome = new Trainer(config, model, CPU).Fit(train, validation, run, SilentObserver.Instance, CancellationToken.None);
+        var outcome = Fit(config, model, train, validation, run, CancellationToken.None);
 
         Assert.True(outcome.BestValAccuracy > 0.5, $"validation accuracy {outcome.BestValAccuracy:P1} should be far above 10% chance");
         Assert.True(File.Exists(Path.Combine(run.Last, Checkpoint.ModelFile)));
@@ -123,10 +131,12 @@ public class ResumeTests : IDisposable
         var path = Path.Combine(root, "kept");
         Directory.CreateDirectory(path);
         File.WriteAllText(Path.Combine(path, "metrics.csv"), "precious");
-        var e = Assert.Throws<ConfigException>(() => RunFolder.Create(path, overwrite: false));
+        var e = Assert.Throws<ConfigException>(() => RunFolder.Create(path, replace: false));
         Assert.Contains("--force", e.Message);
         Assert.Equal("precious", File.ReadAllText(Path.Combine(path, "metrics.csv")));
-        RunFolder.Create(path, overwrite: true);
-        Assert.False(File.Exists(Path.Combine(path, "metrics.csv")));
+        // Not a run folder (no config.json): not even --force replaces it.
+        e = Assert.Throws<ConfigException>(() => RunFolder.Create(path, replace: true));
+        Assert.Contains("not a run folder", e.Message);
+        Assert.Equal("precious", File.ReadAllText(Path.Combine(path, "metrics.csv")));
     }
 }

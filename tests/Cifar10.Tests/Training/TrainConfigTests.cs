@@ -9,8 +9,8 @@ public class TrainConfigTests
     [InlineData(0, 128, 0.1, "epochs must be positive")]
     [InlineData(-1, 128, 0.1, "epochs must be positive")]
     [InlineData(1, 0, 0.1, "batch size must be positive")]
-    [InlineData(1, 128, 0.0, "learning rate must be positive")]
-    [InlineData(1, 128, -0.5, "learning rate must be positive")]
+    [InlineData(1, 128, 0.0, "learning rate must be a positive finite number")]
+    [InlineData(1, 128, -0.5, "learning rate must be a positive finite number")]
     public void NonPositiveEpochsBatchOrRateAreRejected(int epochs, int batch, double rate, string message)
     {
         var e = Assert.Throws<ConfigException>(() => new TrainConfig { Epochs = epochs, BatchSize = batch, LearningRate = rate }.Validated());
@@ -20,16 +20,16 @@ public class TrainConfigTests
     [Fact]
     public void UnknownOptimizerAndScheduleNameTheChoices()
     {
-        var e = Assert.Throws<ConfigException>(() => new TrainConfig { Optimizer = "lion" }.Validated());
+        var e = Assert.Throws<ConfigException>(() => Configs.For("simple", ("optimizer", "lion")));
         Assert.Contains("sgd, adam, adamw", e.Message);
-        e = Assert.Throws<ConfigException>(() => new TrainConfig { Schedule = "poly" }.Validated());
+        e = Assert.Throws<ConfigException>(() => Configs.For("simple", ("schedule", "poly")));
         Assert.Contains("onecycle", e.Message);
     }
 
     [Fact]
     public void NesterovNeedsSgdWithMomentum()
     {
-        Assert.Throws<ConfigException>(() => new TrainConfig { Nesterov = true, Optimizer = "adam" }.Validated());
+        Assert.Throws<ConfigException>(() => new TrainConfig { Nesterov = true, Optimizer = OptimizerKind.Adam }.Validated());
         Assert.Throws<ConfigException>(() => new TrainConfig { Nesterov = true, Momentum = 0 }.Validated());
         new TrainConfig { Nesterov = true }.Validated();
     }
@@ -38,10 +38,12 @@ public class TrainConfigTests
     public void ConfigRoundTripsThroughJson()
     {
         var config = new TrainConfig { Model = "deep", Milestones = [3, 7], Dropout = 0.25, Seed = 42, Nesterov = true };
-        var json = System.Text.Json.JsonSerializer.Serialize(config, TrainConfig.Json);
-        var back = System.Text.Json.JsonSerializer.Deserialize<TrainConfig>(json, TrainConfig.Json)!;
-        Assert.Equal(json, System.Text.Json.JsonSerializer.Serialize(back, TrainConfig.Json));
-        Assert.Contains("\"learning_rate\"", json);
+        var json = System.Text.Json.JsonSerializer.Serialize(config, JsonFiles.Options);
+        var back = System.Text.Json.JsonSerializer.Deserialize<TrainConfig>(json, JsonFiles.Options)!;
+        Assert.Equal(json, System.Text.Json.JsonSerializer.Serialize(back, JsonFiles.Options));
+        Assert.Equal(config, back);
+        Assert.Contains("\"lr\": 0.1", json);       // the setting's own name, as in --lr and --vary lr=
+        Assert.Contains("\"optimizer\": \"sgd\"", json);
     }
 
     [Theory]

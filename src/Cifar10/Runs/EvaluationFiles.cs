@@ -1,8 +1,7 @@
-using System.Text.Json;
+using Cifar10.Evaluation;
 using Cifar10.Reporting;
-using Cifar10.Training;
 
-namespace Cifar10.Evaluation;
+namespace Cifar10.Runs;
 
 /// <summary>Writes an evaluation as files: confusion_matrix.csv, per_class_accuracy.csv, eval.json.</summary>
 public static class EvaluationFiles
@@ -13,10 +12,7 @@ public static class EvaluationFiles
     {
         var written = ConfusionTables.Write(folder, result.Confusion, result.ClassNames).ToList();
         var summary = Path.GetFullPath(Path.Combine(folder, SummaryFile));
-        var temporary = summary + ".writing";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(
-            new { accuracy = result.Accuracy, loss = result.Loss, images = result.Count, tta = tta.ToString() }, TrainConfig.Json));
-        File.Move(temporary, summary, overwrite: true);
+        AtomicFile.WriteJson(summary, new { accuracy = result.Accuracy, loss = result.Loss, images = result.Count, tta });
         written.Add(summary);
         return written;
     }

@@ -1,11 +1,12 @@
 using System.Text;
+using System.Text.Json;
 
-namespace Cifar10.Reporting;
+namespace Cifar10;
 
 /// <summary>
 /// Writes a file under a temporary name in the same folder and then renames it over the target, so a crash
-/// (or a reader opening the report mid-write) never sees a half-written file. The rename is atomic because
-/// source and target are on the same file system.
+/// (or a reader opening the file mid-write) never sees a half-written file. The rename is atomic because
+/// source and target are on the same file system. Every file the toolkit writes whole goes through here.
 /// </summary>
 internal static class AtomicFile
 {
@@ -15,7 +16,14 @@ internal static class AtomicFile
     public static void WriteAllText(string path, string contents) =>
         WriteAllBytes(path, Utf8NoBom.GetBytes(contents));
 
-    public static void WriteAllBytes(string path, byte[] contents)
+    public static void WriteJson<T>(string path, T value) =>
+        WriteAllText(path, JsonSerializer.Serialize(value, JsonFiles.Options));
+
+    public static void WriteAllBytes(string path, byte[] contents) =>
+        Write(path, stream => stream.Write(contents));
+
+    /// <summary>Lets <paramref name="write"/> fill the temporary file, then renames it into place.</summary>
+    public static void Write(string path, Action<Stream> write)
     {
         var fullPath = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(fullPath)!;
@@ -26,7 +34,7 @@ internal static class AtomicFile
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
             {
-                stream.Write(contents);
+                write(stream);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, fullPath, overwrite: true);

@@ -3,8 +3,9 @@
 //
 // Why: TorchSharp 0.107's libLibTorchSharp.so was built with GCC 13 and requires GLIBCXX_3.4.32,
 // whose only symbol (std::ios_base_library_init) it never calls. Debian 12's libstdc++ stops at
-// GLIBCXX_3.4.30, so without this the library cannot load. Used by Directory.Build.targets on
-// the copy in the build output; compiled into the tests too (CIFAR10_TESTS) to check the logic.
+// GLIBCXX_3.4.30, so without this the library cannot load. Used by Cifar10.Core.targets on
+// the copy in the build output (Cifar10.Core.targets, beside this file); compiled into the tests too
+// (CIFAR10_TESTS) to check the logic.
 using System;
 using System.IO;
 using System.Text;
@@ -126,10 +127,12 @@ public class WeakenElfVersionRequirement : Microsoft.Build.Utilities.Task
 {
     [Microsoft.Build.Framework.Required] public Microsoft.Build.Framework.ITaskItem[] Files { get; set; } = Array.Empty<Microsoft.Build.Framework.ITaskItem>();
     [Microsoft.Build.Framework.Required] public string Version { get; set; } = "";
+    /// <summary>Patch even where this machine's libstdc++ has the version (output meant for other machines).</summary>
+    public bool Always { get; set; }
 
     public override bool Execute()
     {
-        if (ElfVersionPatcher.SystemLibStdCxxHasVersion(Version))
+        if (!Always && ElfVersionPatcher.SystemLibStdCxxHasVersion(Version))
             return true;
         foreach (var item in Files)
         {
@@ -141,7 +144,7 @@ public class WeakenElfVersionRequirement : Microsoft.Build.Utilities.Task
             File.WriteAllBytes(temporary, bytes);
             File.Replace(temporary, path, null);
             Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal,
-                $"Marked {Version} weak in {path} (this system's libstdc++ lacks it)");
+                $"Marked {Version} weak in {path}");
         }
         return true;
     }

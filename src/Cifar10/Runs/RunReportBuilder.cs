@@ -1,10 +1,10 @@
 using System.Text.Json;
 using Cifar10.Data;
+using Cifar10.Evaluation;
 using Cifar10.Reporting;
-using Cifar10.Training;
 using TorchSharp;
 
-namespace Cifar10.Evaluation;
+namespace Cifar10.Runs;
 
 /// <summary>Gathers what a run's report shows (logs, config, test evaluation, sample images)
 /// and writes it with <see cref="RunReport"/>.</summary>
@@ -12,12 +12,10 @@ public static class RunReportBuilder
 {
     public const int SampleCount = 32;
 
-    public static IReadOnlyList<string> Write(RunFolder run, EvaluationResult test, Cifar10Dataset testImages)
+    public static IReadOnlyList<string> Write(RunFolder run, EvaluationResult test, Cifar10Dataset testImages, CancellationToken cancellation = default)
     {
         var manifest = run.ReadManifest();
-        var learningRates = File.Exists(run.File(RunFolder.LearningRateFile))
-            ? LearningRateCsv.Read(run.File(RunFolder.LearningRateFile))
-            : [];
+        var learningRates = run.ReadLearningRates();
         var data = new RunReportData(
             manifest.Name,
             ConfigRows(manifest),
@@ -28,14 +26,14 @@ public static class RunReportBuilder
             test.Accuracy,
             Samples(test, testImages, Enumerable.Range(0, Math.Min(SampleCount, test.Count))),
             Samples(test, testImages, MostConfidentlyWrong(test, SampleCount)));
-        return RunReport.Write(run.Path, data);
+        return RunReport.Write(run.Path, data, cancellation);
     }
 
     /// <summary>Every setting, then what the run depended on, as the report's config table.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> ConfigRows(RunManifest manifest)
     {
         var rows = new List<KeyValuePair<string, string>>();
-        using var config = JsonDocument.Parse(JsonSerializer.Serialize(manifest.Config, TrainConfig.Json));
+        using var config = JsonDocument.Parse(JsonSerializer.Serialize(manifest.Config, JsonFiles.Options));
         foreach (var property in config.RootElement.EnumerateObject())
             rows.Add(new(property.Name, property.Value.ValueKind == JsonValueKind.Array
                 ? string.Join(" ", property.Value.EnumerateArray())

@@ -1,0 +1,91 @@
+using Cifar10.Data;
+using Cifar10.Runtime;
+using Cifar10.Training;
+using static TorchSharp.torch;
+
+namespace Cifar10.Runs;
+
+/// <summary>Where a command runs and which data it reads.</summary>
+public sealed record SessionOptions
+{
+    /// <summary>cpu, cuda or cuda:N.</summary>
+    public string Device { get; init; } = "cpu";
+    /// <summary>libtorch intra-op threads; 0 keeps libtorch's default (one per core).</summary>
+    public int Threads { get; init; }
+    /// <summary>--data as given (archive, folder, extracted folder), or null for $CIFAR10_DATA, then the cache.</summary>
+    public string? Data { get; init; }
+    public DownloadOptions Download { get; init; } = new();
+}
+
+/// <summary>The training and validation images of a run, each held once.</summary>
+public sealed record TrainingData(Cifar10Dataset Train, Cifar10Dataset Validation);
+
+/// <summary>
+/// The one entry point that prepares what every command computes with (train, eval, report,
+/// lr-find, predict, sweep): the device and its threads, the data set (located, validated and
+/// read on first use, each split held once), and networks (new for a config, or from a
+/// checkpoint). It owns the data it reads; dispose it when done.
+/// </summary>
+public sealed class Session : IDisposable
+{
+    readonly SessionOptions options;
+    readonly CancellationToken cancellation;
+    LocatedData? data;
+    Cifar10Dataset? test;
+    TrainingData? training;
+
+    Session(SessionOptions options, Device device, CancellationToken cancellation)
+    {
+        this.options = options;
+        this.cancellation = cancellation;
+        Device = device;
+    }
+
+    /// <summary>Sets the thread count and resolves the device; nothing is read yet.</summary>
+    public static Session Open(SessionOptions options, CancellationToken cancellation = default)
+    {
+        DeviceSetup.SetThreads(options.Threads);
+        return new Session(options, DeviceSetup.Resolve(options.Device), cancellation);
+    }
+
+    public Device Device { get; }
+
+    /// <summary>The validated data folder and its checksums (located, downloaded or extracted on first use).</summary>
+    public LocatedData Data => data ??= DataLocator.Resolve(options.Data, options.Download, cancellation);
+
+    public IReadOnlyList<string> ClassNames => Cifar10Reader.ReadClassNames(Data.Folder);
+
+    /// <summary>The test split.</summary>
+    public Cifar10Dataset Test => test ??= Cifar10Reader.ReadTest(Data.Folder);
+
+    /// <summary>
+    /// The training images a config trains on: the seeded validation split, then the subset. The full
+    /// training set is read, split and let go, so only the parts are held.
+    /// </summary>
+    public TrainingData Training(TrainConfig config)
+    {
+        if (training is not null) return training;
+        using var full = Cifar10Reader.ReadTrain(Data.Folder);
+        var (train, validation) = Split.TrainValidation(full, config.ValidationSize, config.Seed);
+        if (config.TrainSubset > 0 && config.TrainSubset < train.Count)
+        {
+            var subset = train.Take(config.TrainSubset);
+            train.Dispose();
+            train = subset;
+        }
+        return training = new TrainingData(train, validation);
+    }
+
+    /// <summary>A freshly initialised network for <paramref name="config"/>, sized for this data set's classes.</summary>
+    public nn.Module<Tensor, Tensor> CreateModel(TrainConfig config) => Trainer.CreateModel(config, ClassNames.Count);
+
+    /// <summary>The network of a checkpoint (or a run folder's best, else last), on this device, in eval mode.</summary>
+    public (nn.Module<Tensor, Tensor> Model, CheckpointState State) LoadModel(string checkpoint) => Checkpoint.LoadModel(checkpoint, Device);
+
+    public void Dispose()
+    {
+        test?.Dispose();
+        training?.Train.Dispose();
+        training?.Validation.Dispose();
+    }
+}

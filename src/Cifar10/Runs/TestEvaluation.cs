@@ -1,0 +1,20 @@
+using Cifar10.Evaluation;
+using Cifar10.Training;
+
+namespace Cifar10.Runs;
+
+/// <summary>
+/// The test set measured once per run, with the checkpoint a user would keep (the best by
+/// validation accuracy, the last without a validation set), in the precision it trained in and
+/// with the run's own test-time augmentation: at the end of training and in `report` alike, so the
+/// report never disagrees with results.json.
+/// </summary>
+public static class TestEvaluation
+{
+    public static EvaluationResult Run(RunFolder run, TrainConfig config, Session session, CancellationToken cancellation = default)
+    {
+        var (model, _) = session.LoadModel(run.TestCheckpoint(config));
+        using (model)
+            return Evaluator.Evaluate(model, session.Test, session.Device, config.EvalBatchSize, config.TestViews, cancellation);
+    }
+}

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using Cifar10.Data;
+using Cifar10.Evaluation;
+using Cifar10.Models;
+using Cifar10.Runtime;
+using Cifar10.Training;
+
+namespace Cifar10.Runs;
+
+/// <summary>What `train` needs besides the hyperparameters.</summary>
+public sealed record TrainRequest
+{
+    /// <summary>The settings of a new run (<see cref="TrainSettings.Resolve"/>); not used with <see cref="Resume"/>.</summary>
+    public TrainConfig Config { get; init; } = Recipes.Classic.Defaults;
+    /// <summary>--data as given (archive, folder, extracted folder) or null for the default lookup.</summary>
+    public string? Data { get; init; }
+    public DownloadOptions Download { get; init; } = new();
+    /// <summary>Run folder; null means runs/MODEL-TIMESTAMP.</summary>
+    public string? Out { get; init; }
+    /// <summary>Replace an existing run folder (only a run folder, and only once the new run has its first checkpoint).</summary>
+    public bool Force { get; init; }
+    /// <summary>Continue the run in this folder with its own settings, instead of starting a new one.</summary>
+    public string? Resume { get; init; }
+    /// <summary>With <see cref="Resume"/>: this machine's thread count and device, if they differ from the run's.</summary>
+    public int? Threads { get; init; }
+    public string? Device { get; init; }
+    public string CommandLine { get; init; } = "";
+}
+
+public sealed record TrainSummary(string RunFolder, TrainingOutcome Outcome, RunResults Results, EvaluationResult Test);
+
+/// <summary>Training was interrupted; the message says what was kept and what command continues it.</summary>
+public sealed class RunInterruptedException(string message, Exception? inner = null) : OperationCanceledException(message, inner);
+
+/// <summary>
+/// One training run end to end: settings and data validated, network built, and only then the run
+/// folder written; the epoch loop with the folder as an observer; then the test set measured once
+/// (<see cref="TestEvaluation"/>), results.json and the report.
+/// </summary>
+public static class TrainingRun
+{
+    public static TrainSummary Execute(TrainRequest request, ITrainingObserver observer, CancellationToken cancellation)
+    {
+        var total = Stopwatch.StartNew();
+        RunFolder? existing = null;
+        RunManifest? previous = null;
+        TrainConfig config;
+        string? dataOption = request.Data;
+        string outFolder = "";
+        if (request.Resume is not null)
+        {
+            existing = RunFolder.Open(request.Resume);
+            if (existing.IsFinished)
+                throw new ConfigException($"run {request.Resume} is finished (it has {RunFolder.ResultsFile}), so there is nothing to resume; `cifar10 report --run {request.Resume}` rewrites its report");
+            previous = existing.ReadManifest();
+            config = previous.Config with { Threads = request.Threads ?? previous.Config.Threads, Device = request.Device ?? previous.Config.Device };
+            dataOption ??= previous.DataFolder;
+        }
+        else
+        {
+            config = request.Config;
+            outFolder = request.Out ?? RunFolder.DefaultPath(config.Model);
+            RunFolder.CheckCanCreate(outFolder, request.Force); // refuse at once; replace only once all is validated
+        }
+        config = config.Validated();
+        // config.json records what ran: "auto" becomes the precision this machine chose.
+        config = config with { Precision = Precision.Resolve(config.Precision, ModelCatalog.Get(config.Model)) };
+
+        using var session = Session.Open(new SessionOptions { Device = config.Device, Threads = config.Threads, Data = dataOption, Download = request.Download }, cancellation);
+        var data = session.Data;
+        if (previous is not null && previous.DataSha256 != data.Fingerprint.CombinedSha256)
+            throw new ConfigException($"the data in {data.Folder} differs from the data run {existing!.Path} was trained on (SHA-256 {data.Fingerprint.CombinedSha256[..12]}… vs {previous.DataSha256[..12]}…)");
+        var (train, validation) = session.Training(config);
+        var test = session.Test;
+        using var model = session.CreateModel(config);
+        Trainer.CheckCanTrain(config, model, train.Count);
+
+        // Everything is validated: only now is anything written.
+        var run = existing ?? RunFolder.Create(outFolder, request.Force);
+        var resumeFrom = existing is null ? null : Checkpoint.ResumeFrom(run.Last);
+        try
+        {
+            if (existing is null)
+                run.WriteManifest(new RunManifest
+                {
+                    Name = Path.GetFileName(Path.GetFullPath(run.Path).TrimEnd(Path.DirectorySeparatorChar)),
+                    Config = config,
+                    DataFolder = Path.GetFullPath(data.Folder),
+                    DataSha256 = data.Fingerprint.CombinedSha256,
+                    DataFiles = new Dictionary<string, string>(data.Fingerprint.FileSha256),
+                    Environment = EnvironmentInfo.Capture(session.Device),
+                    CommandLine = request.CommandLine,
+                    Created = DateTimeOffset.Now,
+                });
+            observer.Message($"run folder: {run.Path}");
+            observer.Message($"data: {data.Folder} ({train.Count:N0} train, {validation.Count:N0} validation, {test.Count:N0} test)");
+            observer.Message($"model: {config.Model} ({config.Recipe} recipe), {config.Precision.ToString().ToLowerInvariant()}; {config.Epochs} epochs of batch {config.BatchSize}");
+
+            var outcome = new Trainer(config, model, session.Device)
+                .Fit(train, validation, new Observers(new RunFolderObserver(run), observer), cancellation, resumeFrom);
+            var testResult = TestEvaluation.Run(run, config, session, cancellation);
+            var results = new RunResults
+            {
+                EpochsCompleted = outcome.EpochsCompleted,
+                BestValAccuracy = outcome.BestValAccuracy,
+                BestEpoch = outcome.BestEpoch,
+                TestAccuracy = testResult.Accuracy,
+                TestLoss = testResult.Loss,
+                TestCheckpoint = Path.GetFileName(run.TestCheckpoint(config)),
+                TestTta = config.TestTta,
+                StopReason = outcome.StopReason,
+                TrainSeconds = outcome.Seconds,
+                TotalSeconds = total.Elapsed.TotalSeconds,
+                Finished = DateTimeOffset.Now,
+            };
+            RunReportBuilder.Write(run, testResult, test, cancellation);
+            run.WriteResults(results); // last: a run with results.json is finished, report included
+            return new TrainSummary(run.Path, outcome, results, testResult);
+        }
+        catch (Exception e)
+        {
+            throw Unwind(run, existing is null, e);
+        }
+    }
+
+    /// <summary>What a run that failed or was interrupted leaves behind, and what it tells the user.</summary>
+    static Exception Unwind(RunFolder run, bool newRun, Exception failure)
+    {
+        bool interrupted = failure is OperationCanceledException;
+        bool checkpointed = Checkpoint.Recover(run.Last);
+        if (run.ReplacedRun is not null)
+        {
+            run.RollBackReplacement();
+            return interrupted
+                ? new RunInterruptedException($"interrupted before the first epoch ended; the earlier run in {run.Path} was put back", failure)
+                : failure;
+        }
+        if (!interrupted)
+        {
+            // A new run that failed before its first checkpoint holds nothing worth keeping.
+            if (newRun && !checkpointed && Directory.Exists(run.Path)) Directory.Delete(run.Path, recursive: true);
+            return failure;
+        }
+        var kept = checkpointed
+            ? $"epoch {Checkpoint.ReadState(run.Last).Epoch} is checkpointed"
+            : "no epoch had ended, so it starts from the first";
+        return new RunInterruptedException($"interrupted; {kept}. Continue with: cifar10 train --resume {run.Path}", failure);
+    }
+}

@@ -1,0 +1,132 @@
+using Cifar10.Models;
+using Cifar10.Runs;
+using Cifar10.Training;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Cifar10.Tests.Training;
+
+/// <summary>The epoch loop on its own: it computes and reports, observers write and may stop it.</summary>
+[Collection(GlobalTorchState.Name)]
+public class TrainerTests : IDisposable
+{
+    readonly string root = Directory.CreateTempSubdirectory("cifar10-trainer-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    static readonly TrainConfig Simple = new()
+    {
+        Model = "simple", Epochs = 3, BatchSize = 32, LearningRate = 0.05, Seed = 3, Threads = 1,
+        Schedule = ScheduleKind.Constant, EvalBatchSize = 64,
+    };
+
+    sealed class Recorder : ITrainingObserver
+    {
+        public readonly List<EpochEnd> Epochs = [];
+        public TrainingStart? Start;
+        public void TrainingStarted(TrainingStart start) => Start = start;
+        public void EpochCompleted(EpochEnd epoch) => Epochs.Add(epoch);
+    }
+
+    static nn.Module<Tensor, Tensor> Model(TrainConfig config) => Trainer.CreateModel(config, classCount: 10);
+
+    [Fact]
+    public void FitWritesNothingAndReportsEveryEpochToItsObservers()
+    {
+        using var train = TinyData.Make(96, seed: 1);
+        using var validation = TinyData.Make(32, seed: 2);
+        using var model = Model(Simple);
+        var recorder = new Recorder();
+        var created = new List<string>();
+        using var watcher = new FileSystemWatcher(Path.GetTempPath()) { IncludeSubdirectories = true, EnableRaisingEvents = true };
+        using var here = new FileSystemWatcher(Environment.CurrentDirectory) { IncludeSubdirectories = true, EnableRaisingEvents = true };
+        watcher.Created += (_, e) => { lock (created) created.Add(e.FullPath); };
+        here.Created += (_, e) => { lock (created) created.Add(e.FullPath); };
+
+        var outcome = new Trainer(Simple, model, CPU).Fit(train, validation, recorder, CancellationToken.None);
+
+        Thread.Sleep(200); // let the watchers deliver
+        lock (created) Assert.Empty(created);
+        Assert.Equal(3, outcome.EpochsCompleted);
+        Assert.Equal(new TrainingStart(1, 3, 3, 0, 96, 32), recorder.Start);
+        Assert.Equal([1, 2, 3], recorder.Epochs.Select(e => e.Metrics.Epoch));
+        Assert.Equal([3L, 6L, 9L], recorder.Epochs.Select(e => e.State.GlobalStep));
+        Assert.Equal([0L, 1L, 2L], recorder.Epochs[0].LearningRates.Select(r => r.Step));
+        Assert.All(recorder.Epochs, e => Assert.Same(model, e.Model));
+    }
+
+    [Fact]
+    public void EarlyStoppingEndsTheRunAndTheBestCheckpointStays()
+    {
+        using var train = TinyData.Make(64, seed: 1);
+        using var validation = TinyData.Make(32, seed: 2);
+        // A rate too small to change anything: validation accuracy never improves after epoch 1.
+        var config = Simple with { Epochs = 20, LearningRate = 1e-12, EarlyStop = 2 };
+        using var model = Model(config);
+        var run = RunFolder.Create(Path.Combine(root, "early"), replace: false);
+        var outcome = new Trainer(config, model, CPU).Fit(train, validation, new RunFolderObserver(run), CancellationToken.None);
+
+        Assert.Equal(3, outcome.EpochsCompleted);
+        Assert.Contains("no better validation accuracy for 2 epochs", outcome.StopReason);
+        Assert.Equal(1, outcome.BestEpoch);
+        Assert.Equal(1, Checkpoint.ReadState(run.Best).Epoch);
+        Assert.Equal(3, Checkpoint.ReadState(run.Last).Epoch);
+        Assert.Equal(3, run.ReadMetrics().Count);
+    }
+
+    [Fact]
+    public void GradientClippingBoundsTheUpdate()
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(1);
+        using var model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10));
+        using var optimizer = optim.SGD(model.parameters(), 1.0); // lr 1, no momentum: the update is the gradient
+        var before = model.parameters().Select(p => p.detach().clone()).ToList();
+        var images = randn(16, 3, 32, 32) * 100; // large inputs, large gradients
+        var labels = randint(0, 10, [16], dtype: int64);
+
+        new TrainingStep(model, optimizer, labelSmoothing: 0, clipGradNorm: 0.5).Run(images, labels, learningRate: 1.0);
+
+        var change = model.parameters().Zip(before, (p, b) => (p.detach() - b).pow(2).sum().item<float>()).Sum();
+        Assert.InRange(Math.Sqrt(change), 0.01, 0.5 + 1e-4);
+    }
+
+    [Fact]
+    public void ALossThatStopsBeingFiniteEndsTheRunWithTheLastGoodCheckpointKept()
+    {
+        using var train = TinyData.Make(64, seed: 1);
+        using var validation = TinyData.Make(32, seed: 2);
+        // Epoch 1 at lr 0.05, epoch 2 at 0.05·1e30: the loss overflows.
+        var config = Simple with { Epochs = 3, Schedule = ScheduleKind.Step, StepEpochs = 1, Gamma = 1e30 };
+        using var model = Model(config);
+        var run = RunFolder.Create(Path.Combine(root, "diverged"), replace: false);
+        var e = Assert.Throws<TrainingDivergedException>(() =>
+            new Trainer(config, model, CPU).Fit(train, validation, new RunFolderObserver(run), CancellationToken.None));
+        Assert.Contains("epoch 2", e.Message);
+        Assert.Contains("last good checkpoint is from epoch 1", e.Message);
+        Assert.Equal(1, Checkpoint.ReadState(run.Last).Epoch);
+    }
+
+    [Fact]
+    public void BatchNormCannotTrainOnBatchesOfOne()
+    {
+        using var train = TinyData.Make(8, seed: 1);
+        using var empty = TinyData.Make(0, seed: 2);
+        var config = Simple with { Model = "deep", BatchSize = 1 };
+        using var model = Model(config);
+        var e = Assert.Throws<ConfigException>(() => new Trainer(config, model, CPU).Fit(train, empty, SilentObserver.Instance, CancellationToken.None));
+        Assert.Contains("batch size 1", e.Message);
+    }
+
+    [Fact]
+    public void CreateModelIsSeededAndInThePrecisionAsked()
+    {
+        var config = Configs.Fast with { Precision = PrecisionMode.Bf16 };
+        using var a = Trainer.CreateModel(config, 10);
+        using var b = Trainer.CreateModel(config, 10);
+        Assert.Equal(ScalarType.BFloat16, ((FastNet)a).ComputeType);
+        foreach (var ((name, x), (_, y)) in a.named_parameters().Zip(b.named_parameters()))
+            Assert.True(x.allclose(y, rtol: 0, atol: 0), $"{name} differs between two networks from the same seed");
+    }
+}
