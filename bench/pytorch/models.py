@@ -325,22 +325,22 @@ class ResNet18ImageNet(nn.Module):
 
 # --------------------------------------------------------------------------- registry
 BUILDERS = {
-    'simple': lambda depth: SimpleNet(),
-    'fast': lambda depth: FastNet(),
-    'deep': lambda depth: DeepNet(),
-    'wide': lambda depth: wide(),
-    'tutorial': lambda depth: tutorial(depth=depth),
-    'vgg16': lambda depth: VGG(),
-    'resnet18': lambda depth: ResNet18Cifar(),
-    'resnet18-imagenet': lambda depth: ResNet18ImageNet(),
+    'simple': lambda depth, classes: SimpleNet(classes),
+    'fast': lambda depth, classes: FastNet(classes),
+    'deep': lambda depth, classes: DeepNet(classes),
+    'wide': lambda depth, classes: wide(classes),
+    'tutorial': lambda depth, classes: tutorial(classes, depth=depth),
+    'vgg16': lambda depth, classes: VGG(num_classes=classes),
+    'resnet18': lambda depth, classes: ResNet18Cifar(classes),
+    'resnet18-imagenet': lambda depth, classes: ResNet18ImageNet(classes),
 }
 NAMES = list(BUILDERS)
 
 
-def build(name, depth=3):
-    """The network called `name` (as in the C# ModelCatalog) with 10 classes."""
+def build(name, depth=3, num_classes=10):
+    """The network called `name` (as in the C# ModelCatalog)."""
     try:
-        return BUILDERS[name.lower()](depth)
+        return BUILDERS[name.lower()](depth, num_classes)
     except KeyError:
         raise ValueError(f"unknown model '{name}'; choose one of: {', '.join(NAMES)}") from None
 

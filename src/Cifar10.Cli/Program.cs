@@ -71,6 +71,8 @@ public static class Program
         root.Subcommands.Add(ReportCommand.Build(console));
         root.Subcommands.Add(SweepCommand.Build(console));
         root.Subcommands.Add(LearningRateFinderCommand.Build(console));
+        root.Subcommands.Add(ExportCommand.Build(console));
+        root.Subcommands.Add(ServeCommand.Build(console));
         return root;
     }
 

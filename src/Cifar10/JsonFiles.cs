@@ -17,6 +17,9 @@ public static class JsonFiles
         Converters = { new JsonStringEnumConverter(new LowerCaseNames(), allowIntegerValues: false) },
     };
 
+    /// <summary>The same conventions on one line (JSON Lines output, HTTP responses).</summary>
+    public static readonly JsonSerializerOptions Compact = new(Options) { WriteIndented = false };
+
     /// <summary>Reads <paramref name="path"/> as a <typeparamref name="T"/>; any problem becomes a
     /// <paramref name="error"/> exception whose one-line message names the file.</summary>
     public static T Read<T>(string path, Func<string, Exception> error)

@@ -11,7 +11,7 @@ public static class TinyData
     public static readonly string[] ClassNames =
         ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
 
-    public static Cifar10Dataset Make(int count, long seed)
+    public static ImageDataset Make(int count, long seed)
     {
         using var scope = torch.NewDisposeScope();
         var generator = new Generator((ulong)seed);
@@ -22,7 +22,7 @@ public static class TinyData
         var band = (rows >= labels.view(-1, 1, 1, 1) * 3) & (rows < labels.view(-1, 1, 1, 1) * 3 + 4);
         var channel = torch.arange(3, dtype: int64).view(1, 3, 1, 1).eq((labels % 3).view(-1, 1, 1, 1));
         var images = (noise + (band & channel).to(int64) * 180).clamp(0, 255).to(uint8);
-        var dataset = new Cifar10Dataset(images.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope(), ClassNames);
+        var dataset = new ImageDataset(images.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope(), ClassNames);
         return dataset;
     }
 }

@@ -12,19 +12,27 @@ public static class DownloadCommand
         var url = new Option<string?>("--url") { Description = "Download from this address instead of the official one (http, https or file)" };
         var md5 = new Option<string?>("--md5") { Description = "Expected MD5 of the archive at --url" };
         var cache = new Option<string?>("--cache") { Description = "Folder for the archive and extracted data (default ~/.cache/cifar10)" };
-        var command = new Command("download", "Download CIFAR-10 (binary version), check its MD5, extract and validate it") { data, url, md5, cache };
+        var dataSettings = new SettingOptions("dataset", "labels");
+        var command = new Command("download", "Download a data set (CIFAR-10 or CIFAR-100, binary version), check its MD5, extract and validate it")
+        {
+            data, url, md5, cache,
+        };
+        dataSettings.AddTo(command);
         command.SetAction(parsed =>
         {
             var options = Options(console) with
             {
-                Url = parsed.GetValue(url) ?? DownloadOptions.OfficialUrl,
-                ExpectedMd5 = parsed.GetValue(md5) ?? (parsed.GetValue(url) is null ? DownloadOptions.OfficialMd5 : null),
+                Url = parsed.GetValue(url),
+                ExpectedMd5 = parsed.GetValue(md5),
                 CacheDir = parsed.GetValue(cache) ?? DownloadOptions.DefaultCacheDir,
             };
+            var config = dataSettings.Given(parsed).Aggregate(Training.Recipes.Classic.Defaults, (c, g) => Training.TrainSettings.Get(g.Key).Apply(c, g.Value));
             try
             {
-                var located = DataLocator.Resolve(parsed.GetValue(data), options, console.Interrupt);
-                console.Out.WriteLine($"CIFAR-10 ready in {located.Folder} (validated; SHA-256 {located.Fingerprint.CombinedSha256[..16]}…)");
+                if (config.Dataset == DatasetKind.Folder) throw new ConfigException("an image folder needs no download: train with --data ROOT");
+                var source = DataSource.Open(config.DataRequest(parsed.GetValue(data), options) with { Dataset = config.Dataset == DatasetKind.Auto ? DatasetKind.Cifar10 : config.Dataset }, console.Interrupt);
+                console.Out.WriteLine($"{source.Name} ready in {source.Folder}: {source.ClassNames.Count} classes, validated " +
+                                      $"(SHA-256 {source.Fingerprint.CombinedSha256[..16]}…)");
                 return Program.Success;
             }
             catch (OperationCanceledException)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Cifar10.Evaluation;
 using Cifar10.Runs;
 using Cifar10.Training;
+using TorchSharp;
 
 namespace Cifar10.Cli.Commands;
 
@@ -10,8 +11,13 @@ public static class EvalCommand
 {
     public static Command Build(CliConsole console)
     {
-        var checkpoint = CommonOptions.Checkpoint();
+        var checkpoint = new Option<string?>("--checkpoint", "-c") { Description = "A run folder (uses its best checkpoint) or a checkpoint folder" };
+        var weights = new Option<string?>("--weights")
+        {
+            Description = "Evaluate a PyTorch state_dict file with the original network's names instead (with --model)",
+        };
         var data = CommonOptions.Data();
+        var dataSettings = new SettingOptions("model", "depth", "dropout", "dataset", "labels", "test-size", "seed");
         var tta = CommonOptions.Tta();
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
@@ -21,20 +27,37 @@ public static class EvalCommand
             DefaultValueFactory = _ => Recipes.Classic.Defaults.EvalBatchSize,
         };
         var output = new Option<string?>("--out", "-o") { Description = "Folder for the CSV files (default: eval-CHECKPOINT[-tta] in the run folder)" };
-        var command = new Command("eval", "Evaluate a checkpoint on the CIFAR-10 test set") { checkpoint, data, tta, device, threads, batchSize, output };
+        var command = new Command("eval", "Evaluate a checkpoint (or a PyTorch state_dict) on the test set of its data (the run's own, unless --data and the data options say otherwise)")
+        {
+            checkpoint, weights, data, tta, device, threads, batchSize, output,
+        };
+        dataSettings.AddTo(command);
         command.SetAction(parsed =>
         {
             if (parsed.GetValue(batchSize) < 1) throw new ConfigException("batch size must be positive");
+            var given = dataSettings.Given(parsed);
+            var weightsFile = parsed.GetValue(weights);
+            if ((parsed.GetValue(checkpoint) is null) == (weightsFile is null))
+                throw new ConfigException("eval takes either --checkpoint RUN or --weights FILE.pt --model NAME");
+            if (weightsFile is not null && !given.Any(g => g.Key == "model"))
+                throw new ConfigException("--weights needs --model: a state_dict names tensors, not its network");
+            string? folder = weightsFile is null ? Checkpoint.Locate(parsed.GetValue(checkpoint)!) : null;
+            // The run's own data and data settings, unless the command line names others.
+            var manifest = folder is null ? null : RunFolder.Of(folder)?.ReadManifest();
+            var config = parsed.GetResult(data) is null && manifest is not null ? manifest.Config : Recipes.Classic.Defaults;
+            config = weightsFile is null
+                ? given.Where(g => g.Key is not ("model" or "depth" or "dropout")).Aggregate(config, (c, g) => TrainSettings.Get(g.Key).Apply(c, g.Value))
+                : TrainSettings.Resolve(given);
             using var session = Session.Open(new SessionOptions
             {
                 Device = parsed.GetValue(device)!, Threads = parsed.GetValue(threads),
-                Data = parsed.GetValue(data), Download = DownloadCommand.Options(console),
+                Data = config.DataRequest(parsed.GetValue(data) ?? manifest?.DataFolder, DownloadCommand.Options(console)),
             }, console.Interrupt);
-            var folder = Checkpoint.Locate(parsed.GetRequiredValue(checkpoint));
-            var (model, _) = session.LoadModel(folder);
+            var (model, normalization) = weightsFile is null ? FromCheckpoint(session, folder!) : FromWeights(session, config, weightsFile);
             using var _model = model;
             var views = parsed.GetValue(tta) ? TestTimeAugmentation.MirrorTranslate : TestTimeAugmentation.None;
-            var result = Evaluator.Evaluate(model, session.Test, session.Device, parsed.GetValue(batchSize), views, console.Interrupt);
+            var result = Evaluator.Evaluate(model, session.Test, session.Device, parsed.GetValue(batchSize), views, console.Interrupt, normalization);
+            folder ??= Path.ChangeExtension(Path.GetFullPath(weightsFile!), null);
 
             var outFolder = parsed.GetValue(output) ?? DefaultOutput(folder, views != TestTimeAugmentation.None);
             var written = EvaluationFiles.Write(outFolder, result, views);
@@ -43,6 +66,24 @@ public static class EvalCommand
             return Program.Success;
         });
         return command;
+    }
+
+    static (TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>, Data.Normalization) FromCheckpoint(Session session, string folder)
+    {
+        var (model, state) = session.LoadModel(folder);
+        session.CheckClassesMatch(state, folder);
+        return (model, state.Normalization);
+    }
+
+    /// <summary>A state_dict trained elsewhere: the named network, its weights from the file, the data's own statistics.</summary>
+    static (TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>, Data.Normalization) FromWeights(Session session, TrainConfig config, string file)
+    {
+        var model = session.CreateModel(config);
+        Export.ModelExport.LoadPyTorch(model, file);
+        model.to(session.Device);
+        model.eval();
+        using var train = session.Data.ReadTrain();
+        return (model, session.Data.NormalizationOf(train));
     }
 
     static string DefaultOutput(string checkpointFolder, bool tta)

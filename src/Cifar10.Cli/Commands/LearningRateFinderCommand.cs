@@ -29,11 +29,11 @@ public static class LearningRateFinderCommand
             double from = rate.Parse(parsed.GetValue(start)!), to = rate.Parse(parsed.GetValue(end)!);
             using var session = Session.Open(new SessionOptions
             {
-                Device = config.Device, Threads = config.Threads, Data = parsed.GetValue(data), Download = DownloadCommand.Options(console),
+                Device = config.Device, Threads = config.Threads, Data = config.DataRequest(parsed.GetValue(data), DownloadCommand.Options(console)),
             }, console.Interrupt);
-            var train = session.Training(config).Train;
+            var training = session.Training(config);
             using var model = session.CreateModel(config);
-            var result = LearningRateFinder.Run(model, train, config, session.Device, from, to, parsed.GetValue(steps), console.Interrupt);
+            var result = LearningRateFinder.Run(model, training.Train, config, session.Device, from, to, parsed.GetValue(steps), console.Interrupt, training.Normalization);
 
             var outFolder = parsed.GetValue(output) ?? Path.Combine("lr-find", $"{config.Model}-{DateTime.Now:yyyyMMdd-HHmmss}");
             var written = LearningRateFinderFiles.Write(outFolder, result);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using Cifar10.Prediction;
 using Cifar10.Runtime;
 
@@ -11,27 +12,32 @@ public static class PredictCommand
     public static Command Build(CliConsole console)
     {
         var checkpoint = CommonOptions.Checkpoint();
-        var images = new Argument<string[]>("images") { Description = "PNG or JPEG files, any size (resized to 32×32)", Arity = ArgumentArity.OneOrMore };
+        var images = new Argument<string[]>("images") { Description = "Image files (PNG, JPEG, BMP, WebP, GIF), any size (resized to 32×32)", Arity = ArgumentArity.OneOrMore };
         var top = new Option<int>("--top", "-k") { Description = "How many classes to show per image", DefaultValueFactory = _ => 3 };
+        var json = new Option<bool>("--json") { Description = "One JSON object per line and file: path, top classes with probabilities, or the error" };
         var tta = CommonOptions.Tta();
         var device = CommonOptions.Device();
-        var command = new Command("predict", "Classify image files with a trained checkpoint") { checkpoint, images, top, tta, device };
+        var command = new Command("predict", "Classify image files with a trained checkpoint") { checkpoint, images, top, json, tta, device };
         command.SetAction(parsed =>
         {
-            using var predictor = new Predictor(parsed.GetRequiredValue(checkpoint), DeviceSetup.Resolve(parsed.GetValue(device)!));
-            var predictions = predictor.Predict(parsed.GetRequiredValue(images), parsed.GetValue(top), parsed.GetValue(tta));
+            using var predictor = new Predictor(parsed.GetRequiredValue(checkpoint), DeviceSetup.Resolve(parsed.GetValue(device)!), parsed.GetValue(tta));
+            var predictions = predictor.Predict(parsed.GetRequiredValue(images), parsed.GetValue(top));
             foreach (var p in predictions)
             {
-                if (!p.Succeeded)
-                {
+                if (parsed.GetValue(json))
+                    console.Out.WriteLine(JsonSerializer.Serialize(Json(p), JsonFiles.Compact));
+                else if (!p.Succeeded)
                     console.Error.WriteLine($"error: {p.Error}");
-                    continue;
-                }
-                var ranked = string.Join("  ", p.Top.Select(c => $"{c.ClassName} {c.Probability:P1}"));
-                console.Out.WriteLine($"{p.Path}: {ranked}");
+                else
+                    console.Out.WriteLine($"{p.Path}: {string.Join("  ", p.Top.Select(c => $"{c.ClassName} {c.Probability:P1}"))}");
             }
             return predictions.All(p => p.Succeeded) ? Program.Success : Program.Failure;
         });
         return command;
     }
+
+    /// <summary>The JSON of one answer, as the server's /predict writes it too.</summary>
+    public static object Json(Cifar10.Prediction.Prediction p) => p.Succeeded
+        ? new { path = p.Path, top = p.Top.Select(c => new { @class = c.ClassName, probability = Math.Round(c.Probability, 6) }) }
+        : new { path = p.Path, error = p.Error };
 }

@@ -24,7 +24,7 @@ public static class ReportCommand
             using var session = Session.Open(new SessionOptions
             {
                 Device = parsed.GetValue(device)!, Threads = parsed.GetValue(threads),
-                Data = parsed.GetValue(data) ?? manifest.DataFolder, Download = DownloadCommand.Options(console),
+                Data = manifest.Config.DataRequest(parsed.GetValue(data) ?? manifest.DataFolder, DownloadCommand.Options(console)),
             }, console.Interrupt);
             var result = TestEvaluation.Run(run, manifest.Config, session, console.Interrupt);
             var written = RunReportBuilder.Write(run, result, session.Test, console.Interrupt);

@@ -20,10 +20,14 @@ public static class TrainCommand
         {
             Description = "Continue the run in this folder with its own settings (only --threads and --device may change)",
         };
-
-        var command = new Command("train", "Train a network on CIFAR-10; writes config, metrics, TensorBoard logs, checkpoints and a report to the run folder")
+        var initFrom = new Option<string?>("--init-from")
         {
-            data, output, force, resume,
+            Description = "Start from the weights of a PyTorch state_dict file with the original network's names (e.g. trained with kuangliu's pytorch-cifar)",
+        };
+
+        var command = new Command("train", "Train a network (CIFAR-10, CIFAR-100 or an image folder); writes config, metrics, TensorBoard logs, checkpoints and a report to the run folder")
+        {
+            data, output, force, resume, initFrom,
         };
         settings.AddTo(command);
         command.SetAction(parsed =>
@@ -33,8 +37,8 @@ public static class TrainCommand
             if (parsed.GetValue(resume) is { } folder)
             {
                 TrainSettings.RefuseWithResume(given.Select(g => g.Key), folder);
-                if (parsed.GetValue(output) is not null || parsed.GetValue(force))
-                    throw new ConfigException("--resume continues a run in its own folder; --out and --force do not go with it");
+                if (parsed.GetValue(output) is not null || parsed.GetValue(force) || parsed.GetValue(initFrom) is not null)
+                    throw new ConfigException("--resume continues a run in its own folder from its own weights; --out, --force and --init-from do not go with it");
                 var machine = given.Aggregate(Recipes.Classic.Defaults, (c, g) => TrainSettings.Get(g.Key).Apply(c, g.Value));
                 request = new TrainRequest
                 {
@@ -51,6 +55,7 @@ public static class TrainCommand
                     Config = config,
                     Out = parsed.GetValue(output) ?? RunFolder.DefaultPath(config.Model),
                     Force = parsed.GetValue(force),
+                    InitFrom = parsed.GetValue(initFrom),
                 };
             }
             request = request with

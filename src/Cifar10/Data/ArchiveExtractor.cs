@@ -4,24 +4,19 @@ using System.IO.Compression;
 namespace Cifar10.Data;
 
 /// <summary>
-/// Extracts the cifar-10-batches-bin folder of a CIFAR-10 .tar.gz archive. Everything goes to a
+/// Extracts the data folder of a CIFAR .tar.gz archive (cifar-10-batches-bin, cifar-100-binary). Everything goes to a
 /// temporary sibling folder that is renamed into place only after the whole archive was read and
 /// the result validated, so an interrupted or corrupt extraction never leaves a folder that a
 /// later run would trust.
 /// </summary>
 public static class ArchiveExtractor
 {
-    const string EntryPrefix = Cifar10Reader.FolderName + "/";
-
     /// <summary>
     /// Extracts <paramref name="archivePath"/> so that <paramref name="destinationFolder"/>
-    /// (the final cifar-10-batches-bin folder, which must not exist yet) holds the batch files.
+    /// (the final data folder, which must not exist yet) holds the layout's files.
     /// </summary>
     /// <returns>The checksums of the extracted files, also recorded in the folder (<see cref="DataLocator.ChecksumFile"/>).</returns>
-    public static DataFingerprint Extract(string archivePath, string destinationFolder, CancellationToken cancellation = default) =>
-        Extract(archivePath, destinationFolder, Cifar10Reader.RecordsPerFile, cancellation);
-
-    internal static DataFingerprint Extract(string archivePath, string destinationFolder, int recordsPerFile, CancellationToken cancellation)
+    public static DataFingerprint Extract(string archivePath, string destinationFolder, BinaryLayout layout, CancellationToken cancellation = default)
     {
         var parent = Path.GetDirectoryName(Path.GetFullPath(destinationFolder))!;
         Directory.CreateDirectory(parent);
@@ -30,14 +25,14 @@ public static class ArchiveExtractor
         var temporary = Path.Combine(parent, $".extracting-{Guid.NewGuid():N}");
         try
         {
-            ExtractEntries(archivePath, temporary, cancellation);
-            var extracted = Path.Combine(temporary, Cifar10Reader.FolderName);
+            ExtractEntries(archivePath, temporary, layout.FolderName + "/", cancellation);
+            var extracted = Path.Combine(temporary, layout.FolderName);
             if (!Directory.Exists(extracted))
-                throw new DataException($"archive {archivePath} holds no {Cifar10Reader.FolderName}/ folder");
+                throw new DataException($"archive {archivePath} holds no {layout.FolderName}/ folder");
             DataFingerprint fingerprint;
             try
             {
-                fingerprint = Cifar10Reader.Validate(extracted, recordsPerFile, cancellation);
+                fingerprint = CifarBinary.Validate(extracted, layout, cancellation);
             }
             catch (DataException e)
             {
@@ -77,14 +72,14 @@ public static class ArchiveExtractor
         }
     }
 
-    static void ExtractEntries(string archivePath, string targetRoot, CancellationToken cancellation)
+    static void ExtractEntries(string archivePath, string targetRoot, string entryPrefix, CancellationToken cancellation)
     {
         var root = Path.GetFullPath(targetRoot) + Path.DirectorySeparatorChar;
         using var file = File.OpenRead(archivePath);
         // GZipStream's own error for a non-gzip file ("unsupported compression method") misleads.
         Span<byte> magic = stackalloc byte[2];
         if (file.ReadAtLeast(magic, 2, throwOnEndOfStream: false) < 2 || magic[0] != 0x1f || magic[1] != 0x8b)
-            throw new DataException($"{archivePath} is not a gzip file; expected a .tar.gz archive such as {Downloader.ArchiveFileName}");
+            throw new DataException($"{archivePath} is not a gzip file; expected a .tar.gz archive such as {BinaryLayout.Cifar10.ArchiveFileName}");
         file.Position = 0;
         using var gzip = new GZipStream(file, CompressionMode.Decompress);
         using var tar = new TarReader(gzip);
@@ -95,8 +90,8 @@ public static class ArchiveExtractor
             // Refuse the whole archive on an escaping name rather than skipping it: such an archive is hostile or broken.
             if (name.StartsWith('/') || name.Split('/', '\\').Contains(".."))
                 throw new DataException($"archive {archivePath} has an unsafe entry '{entry.Name}' (absolute path or '..'); refusing to extract it");
-            if (!name.StartsWith(EntryPrefix, StringComparison.Ordinal))
-                continue; // the official archive holds nothing else we need
+            if (!name.StartsWith(entryPrefix, StringComparison.Ordinal))
+                continue; // the official archives hold nothing else we need
 
             var target = Path.GetFullPath(Path.Combine(targetRoot, name));
             if (!target.StartsWith(root, StringComparison.Ordinal))
@@ -113,7 +108,7 @@ public static class ArchiveExtractor
                         if (entry.DataStream is { } data) CopyInterruptibly(data, output, cancellation);
                     break;
                 default:
-                    // Links could point outside the folder; CIFAR-10 has none.
+                    // Links could point outside the folder; the CIFAR archives have none.
                     throw new DataException($"archive {archivePath} has a {entry.EntryType} entry '{entry.Name}'; only regular files are accepted");
             }
         }

@@ -3,20 +3,22 @@ using System.Text.Json;
 
 namespace Cifar10.Data;
 
-/// <summary>A validated cifar-10-batches-bin folder and the SHA-256 of its files.</summary>
+/// <summary>A validated folder of a binary data set and the SHA-256 of its files.</summary>
 public sealed record LocatedData(string Folder, DataFingerprint Fingerprint);
 
 /// <summary>
-/// Finds the CIFAR-10 data and returns a fully validated cifar-10-batches-bin folder.
+/// Finds a data set in the CIFAR binary format (<see cref="BinaryLayout"/>: CIFAR-10, CIFAR-100) and
+/// returns a fully validated folder of its files (cifar-10-batches-bin, cifar-100-binary).
 /// </summary>
 /// <remarks>
 /// Where it looks, in order:
 /// <list type="number">
-/// <item>the --data option, else the CIFAR10_DATA environment variable. Either may name the
-/// .tar.gz archive, a folder holding cifar-10-binary.tar.gz, the cifar-10-batches-bin folder
-/// itself, or a folder containing it (an extracted folder wins over an archive beside it);</item>
+/// <item>the --data option, else the layout's environment variable (CIFAR10_DATA, CIFAR100_DATA).
+/// Either may name the .tar.gz archive, a folder holding it (cifar-10-binary.tar.gz), the extracted
+/// folder itself (cifar-10-batches-bin), or a folder containing it (an extracted folder wins over an
+/// archive beside it);</item>
 /// <item>otherwise the cache folder (~/.cache/cifar10 or <see cref="DownloadOptions.CacheDir"/>):
-/// its cifar-10-batches-bin, else its cifar-10-binary.tar.gz, else a fresh download of it.</item>
+/// its extracted folder, else its archive, else a fresh download of it.</item>
 /// </list>
 /// Archives are never extracted beside themselves (their folder may be read-only or shared):
 /// an archive given explicitly is extracted to &lt;cache&gt;/extracted/&lt;first 16 hex digits of
@@ -29,66 +31,66 @@ public sealed record LocatedData(string Folder, DataFingerprint Fingerprint);
 /// </remarks>
 public static class DataLocator
 {
-    public const string EnvironmentVariable = "CIFAR10_DATA";
     /// <summary>The checksums of an extraction, written beside its files when it is made.</summary>
     public const string ChecksumFile = ".cifar10-sha256.json";
 
-    public static LocatedData Resolve(string? dataOption, DownloadOptions options, CancellationToken cancellation = default)
+    public static LocatedData Resolve(string? dataOption, BinaryLayout layout, DownloadOptions options, CancellationToken cancellation = default)
     {
         if (!string.IsNullOrWhiteSpace(dataOption))
-            return ResolveGivenPath(dataOption, "--data", options, cancellation);
-        var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
+            return ResolveGivenPath(dataOption, "--data", layout, options, cancellation);
+        var fromEnvironment = Environment.GetEnvironmentVariable(layout.EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
-            return ResolveGivenPath(fromEnvironment, EnvironmentVariable, options, cancellation);
-        return ResolveFromCache(options, cancellation);
+            return ResolveGivenPath(fromEnvironment, layout.EnvironmentVariable, layout, options, cancellation);
+        return ResolveFromCache(layout, options, cancellation);
     }
 
-    static LocatedData ResolveGivenPath(string given, string source, DownloadOptions options, CancellationToken cancellation)
+    static LocatedData ResolveGivenPath(string given, string source, BinaryLayout layout, DownloadOptions options, CancellationToken cancellation)
     {
         var path = Path.GetFullPath(ExpandHome(given));
         if (File.Exists(path))
-            return ExtractToCache(path, options, cancellation);
+            return ExtractToCache(path, layout, options, cancellation);
         if (!Directory.Exists(path))
             throw new DataException($"{source} path {path} does not exist");
 
-        if (LooksLikeBatchFolder(path))
-            return Validated(path, options, cancellation);
-        var batchFolder = Path.Combine(path, Cifar10Reader.FolderName);
+        if (CifarBinary.LooksLike(path, layout))
+            return Validated(path, layout, cancellation);
+        var batchFolder = Path.Combine(path, layout.FolderName);
         if (Directory.Exists(batchFolder))
-            return Validated(batchFolder, options, cancellation);
-        var archive = Path.Combine(path, Downloader.ArchiveFileName);
+            return Validated(batchFolder, layout, cancellation);
+        var archive = Path.Combine(path, layout.ArchiveFileName);
         if (File.Exists(archive))
-            return ExtractToCache(archive, options, cancellation);
-        throw new DataException($"{source} folder {path} holds no CIFAR-10 data: expected {Downloader.ArchiveFileName}, a {Cifar10Reader.FolderName} folder, or the batch files themselves");
+            return ExtractToCache(archive, layout, options, cancellation);
+        throw new DataException($"{source} folder {path} holds no {layout.Name} data: expected {layout.ArchiveFileName}, a {layout.FolderName} folder, or the batch files themselves");
     }
 
-    static LocatedData ResolveFromCache(DownloadOptions options, CancellationToken cancellation)
+    static LocatedData ResolveFromCache(BinaryLayout layout, DownloadOptions options, CancellationToken cancellation)
     {
-        var batchFolder = Path.Combine(options.CacheDir, Cifar10Reader.FolderName);
-        var archive = Path.Combine(options.CacheDir, Downloader.ArchiveFileName);
+        var batchFolder = Path.Combine(options.CacheDir, layout.FolderName);
+        var archive = Path.Combine(options.CacheDir, layout.ArchiveFileName);
         if (File.Exists(archive))
-            return ExtractOnce(archive, batchFolder, options, cancellation);
+            return ExtractOnce(archive, batchFolder, layout, options, cancellation);
         if (Directory.Exists(batchFolder))
-            return Validated(batchFolder, options, cancellation); // the user may have deleted the archive to save space
+            return Validated(batchFolder, layout, cancellation); // the user may have deleted the archive to save space
         if (!options.AllowDownload)
-            throw new DataException($"no CIFAR-10 data found in the cache {options.CacheDir} and downloading is off. {Downloader.UseLocalDataHint}");
+            throw new DataException($"no {layout.Name} data found in the cache {options.CacheDir} and downloading is off. {Downloader.UseLocalDataHint}");
 
         using var created = CreatedFolders.For(options.CacheDir);
         // Downloaded under a name nothing trusts, extracted and validated, and only then kept as the archive.
         var unverified = archive + ".unverified";
         File.Delete(unverified);
-        options.Log?.Invoke($"Downloading CIFAR-10 from {options.Url} to {archive}");
+        var (url, md5) = options.SourceFor(layout);
+        options.Log?.Invoke($"Downloading {layout.Name} from {url} to {archive}");
         try
         {
-            Downloader.DownloadTo(options.Url, unverified, options.ExpectedMd5, options.Progress, options.StallTimeout, cancellation);
+            Downloader.DownloadTo(url, unverified, md5, options.Progress, options.StallTimeout, cancellation);
             LocatedData located;
             try
             {
-                located = Extract(unverified, batchFolder, options, cancellation);
+                located = Extract(unverified, batchFolder, layout, options, cancellation);
             }
             catch (DataException e)
             {
-                throw new DownloadException($"the download from {options.Url} is not a usable CIFAR-10 archive, so it was not kept: {e.Message}", e);
+                throw new DownloadException($"the download from {url} is not a usable {layout.Name} archive, so it was not kept: {e.Message}", e);
             }
             File.Move(unverified, archive, overwrite: false);
             created.Keep();
@@ -100,21 +102,21 @@ public static class DataLocator
         }
     }
 
-    static LocatedData ExtractToCache(string archive, DownloadOptions options, CancellationToken cancellation)
+    static LocatedData ExtractToCache(string archive, BinaryLayout layout, DownloadOptions options, CancellationToken cancellation)
     {
         var key = Sha256Hex(archive)[..16];
-        var batchFolder = Path.Combine(options.CacheDir, "extracted", key, Cifar10Reader.FolderName);
-        return ExtractOnce(archive, batchFolder, options, cancellation);
+        var batchFolder = Path.Combine(options.CacheDir, "extracted", key, layout.FolderName);
+        return ExtractOnce(archive, batchFolder, layout, options, cancellation);
     }
 
     /// <summary>Uses an earlier extraction when it is still whole, else extracts (again).</summary>
-    static LocatedData ExtractOnce(string archive, string batchFolder, DownloadOptions options, CancellationToken cancellation)
+    static LocatedData ExtractOnce(string archive, string batchFolder, BinaryLayout layout, DownloadOptions options, CancellationToken cancellation)
     {
         if (Directory.Exists(batchFolder))
         {
             try
             {
-                var located = Validated(batchFolder, options, cancellation);
+                var located = Validated(batchFolder, layout, cancellation);
                 var recorded = ReadChecksums(batchFolder);
                 if (recorded is null || recorded == located.Fingerprint.CombinedSha256)
                     return located;
@@ -128,20 +130,20 @@ public static class DataLocator
                 Directory.Delete(batchFolder, recursive: true);
             }
         }
-        return Extract(archive, batchFolder, options, cancellation);
+        return Extract(archive, batchFolder, layout, options, cancellation);
     }
 
-    static LocatedData Extract(string archive, string batchFolder, DownloadOptions options, CancellationToken cancellation)
+    static LocatedData Extract(string archive, string batchFolder, BinaryLayout layout, DownloadOptions options, CancellationToken cancellation)
     {
         using var created = CreatedFolders.For(Path.GetDirectoryName(Path.GetFullPath(batchFolder))!);
         options.Log?.Invoke($"Extracting {archive} to {batchFolder}");
-        var fingerprint = ArchiveExtractor.Extract(archive, batchFolder, options.RecordsPerFile, cancellation);
+        var fingerprint = ArchiveExtractor.Extract(archive, batchFolder, layout, cancellation);
         created.Keep();
         return new LocatedData(batchFolder, fingerprint);
     }
 
-    static LocatedData Validated(string folder, DownloadOptions options, CancellationToken cancellation) =>
-        new(folder, Cifar10Reader.Validate(folder, options.RecordsPerFile, cancellation));
+    static LocatedData Validated(string folder, BinaryLayout layout, CancellationToken cancellation) =>
+        new(folder, CifarBinary.Validate(folder, layout, cancellation));
 
     /// <summary>Records the checksums of a fresh extraction (called before it is renamed into place).</summary>
     internal static void WriteChecksums(string folder, DataFingerprint fingerprint) =>
@@ -160,10 +162,6 @@ public static class DataLocator
             return ""; // unreadable: treated as a mismatch, so the folder is extracted again
         }
     }
-
-    static bool LooksLikeBatchFolder(string folder) =>
-        Path.GetFileName(folder) == Cifar10Reader.FolderName
-        || Cifar10Reader.AllFileNames.Any(name => File.Exists(Path.Combine(folder, name)));
 
     static string ExpandHome(string path) =>
         path == "~" || path.StartsWith("~/", StringComparison.Ordinal)

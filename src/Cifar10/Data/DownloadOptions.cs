@@ -1,16 +1,13 @@
 namespace Cifar10.Data;
 
-/// <summary>Where CIFAR-10 comes from and where it is cached; see <see cref="DataLocator"/>.</summary>
+/// <summary>Where a data set's archive comes from and where it is cached; see <see cref="DataLocator"/>.</summary>
 public sealed record DownloadOptions
 {
-    public const string OfficialUrl = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
-    public const string OfficialMd5 = "c32a1d4ab5d03f1284b67883e8d87530";
+    /// <summary>http(s):// or file:// address of the archive; null for the data set's official one (<see cref="BinaryLayout.OfficialUrl"/>).</summary>
+    public string? Url { get; init; }
 
-    /// <summary>http(s):// or file:// address of the archive.</summary>
-    public string Url { get; init; } = OfficialUrl;
-
-    /// <summary>MD5 the downloaded archive must have; null skips the check.</summary>
-    public string? ExpectedMd5 { get; init; } = OfficialMd5;
+    /// <summary>MD5 a download from <see cref="Url"/> must have; null skips the check. The official archive is always checked against its official MD5.</summary>
+    public string? ExpectedMd5 { get; init; }
 
     /// <summary>Holds the downloaded archive and everything extracted from archives.</summary>
     public string CacheDir { get; init; } = DefaultCacheDir;
@@ -26,8 +23,9 @@ public sealed record DownloadOptions
     /// <summary>One-line notes for the user ("extracting …"); null stays silent.</summary>
     public Action<string>? Log { get; init; }
 
-    // Tests use small synthetic batches; real data always has 10,000 records per file.
-    internal int RecordsPerFile { get; init; } = Cifar10Reader.RecordsPerFile;
+    /// <summary>The address and MD5 a download of <paramref name="layout"/> uses.</summary>
+    public (string Url, string? Md5) SourceFor(BinaryLayout layout) =>
+        Url is null ? (layout.OfficialUrl, layout.OfficialMd5) : (Url, ExpectedMd5);
 
     public static string DefaultCacheDir =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "cifar10");

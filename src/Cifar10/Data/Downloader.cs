@@ -11,10 +11,8 @@ namespace Cifar10.Data;
 /// </summary>
 public static class Downloader
 {
-    public const string ArchiveFileName = "cifar-10-binary.tar.gz";
-
     internal const string UseLocalDataHint =
-        "Pass --data PATH (the cifar-10-binary.tar.gz archive, a folder holding it, or its extracted cifar-10-batches-bin folder) or set CIFAR10_DATA.";
+        "Pass --data PATH (the .tar.gz archive, a folder holding it, or its extracted folder) or set CIFAR10_DATA (CIFAR100_DATA).";
 
     /// <summary>
     /// Downloads <paramref name="url"/> to <paramref name="destination"/>. An existing destination
@@ -75,22 +73,22 @@ public static class Downloader
         {
             using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, stall.Restart());
             if (!response.IsSuccessStatusCode)
-                throw new DownloadException($"Downloading CIFAR-10 from {url} failed: the server answered {(int)response.StatusCode} {response.ReasonPhrase}. {UseLocalDataHint}");
+                throw new DownloadException($"Downloading from {url} failed: the server answered {(int)response.StatusCode} {response.ReasonPhrase}. {UseLocalDataHint}");
             await using var body = await response.Content.ReadAsStreamAsync(stall.Restart());
             return await CopyHashingAsync(body, response.Content.Headers.ContentLength, partial, progress, url, stall);
         }
         catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.Unknown)
         {
             // Connection refused, DNS failure, no route: the usual picture on an offline machine.
-            throw new DownloadException($"Downloading CIFAR-10 from {url} failed because the network is unreachable ({e.Message}). {UseLocalDataHint}", e);
+            throw new DownloadException($"Downloading from {url} failed because the network is unreachable ({e.Message}). {UseLocalDataHint}", e);
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
-            throw new DownloadException($"Downloading CIFAR-10 from {url} failed ({e.Message}). {UseLocalDataHint}", e);
+            throw new DownloadException($"Downloading from {url} failed ({e.Message}). {UseLocalDataHint}", e);
         }
         catch (OperationCanceledException e) when (!cancellation.IsCancellationRequested)
         {
-            throw new DownloadException($"Downloading CIFAR-10 from {url} stalled: no data for {stallTimeout.TotalSeconds:0.#} s. {UseLocalDataHint}", e);
+            throw new DownloadException($"Downloading from {url} stalled: no data for {stallTimeout.TotalSeconds:0.#} s. {UseLocalDataHint}", e);
         }
     }
 
@@ -121,7 +119,7 @@ public static class Downloader
         progress?.Report(new DownloadProgress(done, totalBytes));
         if (totalBytes is long total && done != total)
             throw new DownloadException(string.Create(CultureInfo.InvariantCulture,
-                $"Downloading CIFAR-10 from {url} stopped after {done:N0} of {total:N0} bytes. {UseLocalDataHint}"));
+                $"Downloading from {url} stopped after {done:N0} of {total:N0} bytes. {UseLocalDataHint}"));
         return Convert.ToHexStringLower(md5.GetHashAndReset());
     }
 

@@ -12,8 +12,8 @@ public static class Split
     /// are copies, so the caller can dispose <paramref name="train"/> and hold the images once; without a
     /// validation set the training part shares <paramref name="train"/>'s storage instead.
     /// </summary>
-    public static (Cifar10Dataset Train, Cifar10Dataset Validation) TrainValidation(
-        Cifar10Dataset train, int validationSize, long seed)
+    public static (ImageDataset Train, ImageDataset Validation) TrainValidation(
+        ImageDataset train, int validationSize, long seed)
     {
         if (validationSize < 0 || validationSize >= train.Count)
             throw new ConfigException($"the validation size must be between 0 and {train.Count - 1:N0}, leaving images to train on (got {validationSize:N0} of {train.Count:N0} training images)");

@@ -42,10 +42,12 @@ public static class Evaluator
     /// views (the loss is that mean's NLL); the views run one after another, so memory peaks at one
     /// plain forward pass whatever the number of views. Stops between batches when cancelled.
     /// </summary>
-    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, Cifar10Dataset data, Device device,
+    /// <param name="normalization">The statistics the network was trained with (its checkpoint's); CIFAR-10's when not given.</param>
+    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, ImageDataset data, Device device,
                                             int batchSize = 500, TestTimeAugmentation tta = TestTimeAugmentation.None,
-                                            CancellationToken cancellation = default)
+                                            CancellationToken cancellation = default, Normalization? normalization = null)
     {
+        normalization ??= Normalization.Cifar10;
         int classes = data.ClassNames.Count;
         var confusion = new int[classes, classes];
         var trueLabels = new int[data.Count];
@@ -65,7 +67,7 @@ public static class Evaluator
                 using var scope = torch.NewDisposeScope();
                 var images = data.Images.narrow(0, start, length).to(device);
                 var labels = data.Labels.narrow(0, start, length).to(device);
-                var probabilities = Probabilities(model, Normalization.Normalize(images), tta);
+                var probabilities = Probabilities(model, normalization.Normalize(images), tta);
                 var (confidence, predicted) = probabilities.max(1);
                 var nll = -probabilities.gather(1, labels.unsqueeze(1)).clamp_min(1e-12).log();
                 lossSum += nll.sum().item<float>();

@@ -4,6 +4,7 @@
 //         PyTorch peer: bench/pytorch/models.py DeepNet.
 // Reported accuracy: 69% on the CIFAR-10 test set.
 // Parameters (10 classes): 453,242.
+using Cifar10.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -14,7 +15,7 @@ namespace Cifar10.Models;
 /// conv 3→20→24→32→40, max-pool 2, conv →48→56→64→72 (all 3×3, no padding: 32→30→28→26→24, pool 12, →10→8→6→4),
 /// then FC 1152→256 (BatchNorm1d, dropout), →64, →32 (dropout), →16, →classes.
 /// </summary>
-public sealed class DeepNet : Module<Tensor, Tensor>
+public sealed class DeepNet : Module<Tensor, Tensor>, IOnnxExportable
 {
     public const double DefaultDropout1 = 0.3;
     public const double DefaultDropout2 = 0.1;
@@ -111,5 +112,19 @@ public sealed class DeepNet : Module<Tensor, Tensor>
         x = fc4.call(x);
         x = functional.relu(x);
         return fc5.call(x);
+    }
+
+    public string ExportOnnx(OnnxGraph g, string x)
+    {
+        x = g.Relu(g.Module(bn1, g.Module(conv1, x)));
+        foreach (var conv in new[] { conv2, conv3, conv4 }) x = g.Relu(g.Module(conv, x));
+        x = g.Module(pool, x);
+        x = g.Relu(g.Module(bn5, g.Module(conv5, x)));
+        foreach (var conv in new[] { conv6, conv7, conv8 }) x = g.Relu(g.Module(conv, x));
+        x = g.Relu(g.Module(bn_fc1, g.Module(fc1, g.Flatten(x)))); // dropout: identity in eval mode
+        x = g.Relu(g.Module(fc2, x));
+        x = g.Relu(g.Module(fc3, x));
+        x = g.Relu(g.Module(fc4, x));
+        return g.Module(fc5, x);
     }
 }

@@ -6,6 +6,7 @@
 //         TrainConfig.FastRecipe and mirror + translate test-time augmentation).
 // Parameters (10 classes): 1,972,792 (of which 1,971,352 trainable: the whitening weights and the
 //         batch-norm scales are frozen).
+using Cifar10.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,7 +20,7 @@ namespace Cifar10.Models;
 /// casts its input and weight by hand, because TorchSharp 0.107 has no autocast. The casts are
 /// part of the autograd graph, so gradients arrive at the float32 weights.
 /// </summary>
-public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAware, IMixedPrecision
+public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAware, IMixedPrecision, IOnnxExportable
 {
     /// <summary>airbench computes the whitening filters from the first 5,000 training images.</summary>
     public const int WhiteningImages = 5000;
@@ -93,6 +94,14 @@ public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAw
         return head.call(x) * LogitScale;
     }
 
+    /// <summary>In float32, whatever <see cref="ComputeType"/> is; memory layout is the runtime's business.</summary>
+    public string ExportOnnx(OnnxGraph g, string x)
+    {
+        x = g.Gelu(g.Module(whiten, x));
+        foreach (var block in new[] { block1, block2, block3 }) x = g.Module(block, x);
+        return g.Scale(g.Module(head, g.Flatten(g.MaxPool(x, 3))), LogitScale);
+    }
+
     /// <summary>
     /// The same tensor with NHWC strides (PyTorch's channels_last memory format), for which oneDNN's
     /// CPU convolutions are 1.2–1.7× faster than for NCHW (bench: scratch measurements in the
@@ -139,7 +148,7 @@ public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAw
 }
 
 /// <summary>conv, max-pool, batch norm, GELU, conv, batch norm, GELU (airbench's ConvGroup).</summary>
-internal sealed class FastBlock : Module<Tensor, Tensor>
+internal sealed class FastBlock : Module<Tensor, Tensor>, IOnnxExportable
 {
     // airbench's batch norm: running statistics move fast (PyTorch momentum 1 − 0.6), eps tiny,
     // scale frozen at 1 and only the bias learned.
@@ -176,6 +185,12 @@ internal sealed class FastBlock : Module<Tensor, Tensor>
         x = conv2.call(x);
         return functional.gelu(norm2.call(x.@float()));
     }
+
+    public string ExportOnnx(OnnxGraph g, string x)
+    {
+        x = g.Gelu(g.Module(norm1, g.MaxPool(g.Module(conv1, x), 2)));
+        return g.Gelu(g.Module(norm2, g.Module(conv2, x)));
+    }
 }
 
 /// <summary>
@@ -183,7 +198,7 @@ internal sealed class FastBlock : Module<Tensor, Tensor>
 /// input: the hand-written autocast of the bf16 path. Weights start as PyTorch's Conv2d's
 /// (Kaiming-uniform, a = √5); the bias, if any, starts at zero as in airbench.
 /// </summary>
-internal sealed class CastConv2d : Module<Tensor, Tensor>
+internal sealed class CastConv2d : Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly long padding;
     public Parameter weight;
@@ -202,6 +217,8 @@ internal sealed class CastConv2d : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input) =>
         functional.conv2d(input.to(ComputeType), FastNet.ChannelsLast(weight.to(ComputeType)), bias?.to(ComputeType), padding: [padding, padding]);
+
+    public string ExportOnnx(OnnxGraph g, string x) => g.Conv(x, weight, bias, [1, 1], [padding, padding], [1, 1], 1);
 
     /// <summary>Makes the first in-channels filters the identity (airbench's dirac init: an implicit
     /// residual connection at initialisation).</summary>

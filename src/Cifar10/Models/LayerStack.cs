@@ -1,3 +1,4 @@
+using Cifar10.Onnx;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -8,7 +9,7 @@ namespace Cifar10.Models;
 /// PyTorch's nn.Sequential, so state-dict keys ("0.weight", "22.bias") match the PyTorch peer and a summary lists
 /// every layer at depth 1. A subclass (rather than a bare Sequential) keeps the network's own type name.
 /// </summary>
-public abstract class LayerStack : Module<Tensor, Tensor>
+public abstract class LayerStack : Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Module<Tensor, Tensor>[] layers;
 
@@ -36,4 +37,6 @@ public abstract class LayerStack : Module<Tensor, Tensor>
             x = layer.call(x);
         return x;
     }
+
+    public string ExportOnnx(OnnxGraph graph, string input) => layers.Aggregate(input, (x, layer) => graph.Module(layer, x));
 }

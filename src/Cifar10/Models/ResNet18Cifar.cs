@@ -3,6 +3,7 @@
 //         PyTorch peer: bench/pytorch/models.py ResNet18Cifar.
 // Reported accuracy: 93.02% (kuangliu/pytorch-cifar README).
 // Parameters (10 classes): 11,173,962.
+using Cifar10.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -13,7 +14,7 @@ namespace Cifar10.Models;
 /// conv 3×3 64 + BN + ReLU at 32×32, four stages of two <see cref="BasicBlock"/>s (64, 128, 256, 512 channels;
 /// stride 2 from the second stage: 32→16→8→4), average pool 4, Linear(512, classes).
 /// </summary>
-public sealed class ResNet18Cifar : Module<Tensor, Tensor>
+public sealed class ResNet18Cifar : Module<Tensor, Tensor>, IOnnxExportable
 {
     private static readonly int[] BlocksPerStage = [2, 2, 2, 2];
 
@@ -57,11 +58,18 @@ public sealed class ResNet18Cifar : Module<Tensor, Tensor>
         return linear.call(x);
     }
 
+    public string ExportOnnx(OnnxGraph g, string x)
+    {
+        x = g.Relu(g.Module(bn1, g.Module(conv1, x)));
+        foreach (var layer in new[] { layer1, layer2, layer3, layer4 }) x = g.Module(layer, x);
+        return g.Module(linear, g.Flatten(g.AveragePool(x, 4)));
+    }
+
     /// <summary>
     /// Two 3×3 conv-BN layers plus a shortcut: identity (an empty Sequential, as in the original) or a
     /// 1×1 conv-BN projection when the block changes stride or width.
     /// </summary>
-    public sealed class BasicBlock : Module<Tensor, Tensor>
+    public sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
     {
         private readonly Conv2d conv1;
         private readonly BatchNorm2d bn1;
@@ -93,6 +101,13 @@ public sealed class ResNet18Cifar : Module<Tensor, Tensor>
             x = bn2.call(x);
             x = x + shortcut.call(input);
             return functional.relu(x);
+        }
+
+        public string ExportOnnx(OnnxGraph g, string input)
+        {
+            var x = g.Relu(g.Module(bn1, g.Module(conv1, input)));
+            x = g.Module(bn2, g.Module(conv2, x));
+            return g.Relu(g.Add(x, g.Module(shortcut, input))); // an empty shortcut passes the input through
         }
     }
 }

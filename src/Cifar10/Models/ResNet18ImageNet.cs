@@ -3,6 +3,7 @@
 //         PyTorch peer: bench/pytorch/models.py ResNet18ImageNet (torchvision itself is not a dependency).
 // Reported accuracy: 71% on CIFAR-10 after 8 epochs (trained from scratch on 32×32 images).
 // Parameters (10 classes): 11,181,642.
+using Cifar10.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -13,7 +14,7 @@ namespace Cifar10.Models;
 /// conv 7×7/2 + BN + ReLU, max-pool 3×3/2, four stages of two <see cref="BasicBlock"/>s (64…512 channels),
 /// adaptive average pool to 1×1, fc. On 32×32 input the stem leaves an 8×8 map, so layer4 works at 1×1.
 /// </summary>
-public sealed class ResNet18ImageNet : Module<Tensor, Tensor>
+public sealed class ResNet18ImageNet : Module<Tensor, Tensor>, IOnnxExportable
 {
     private static readonly int[] BlocksPerStage = [2, 2, 2, 2];
 
@@ -63,6 +64,13 @@ public sealed class ResNet18ImageNet : Module<Tensor, Tensor>
         return fc.call(x);
     }
 
+    public string ExportOnnx(OnnxGraph g, string x)
+    {
+        x = g.Module(maxpool, g.Relu(g.Module(bn1, g.Module(conv1, x))));
+        foreach (var layer in new[] { layer1, layer2, layer3, layer4 }) x = g.Module(layer, x);
+        return g.Module(fc, g.Flatten(g.Module(avgpool, x)));
+    }
+
     /// <summary>
     /// torchvision re-initialises every conv with Kaiming-normal (fan_out, ReLU) and every BatchNorm with
     /// weight 1, bias 0; the Linear keeps PyTorch's default. The reported 71% was trained from that start.
@@ -89,7 +97,7 @@ public sealed class ResNet18ImageNet : Module<Tensor, Tensor>
     /// torchvision's BasicBlock: one ReLU module used twice, and an optional <c>downsample</c> projection
     /// (null, hence unregistered, when the block keeps stride and width).
     /// </summary>
-    public sealed class BasicBlock : Module<Tensor, Tensor>
+    public sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
     {
         private readonly Conv2d conv1;
         private readonly BatchNorm2d bn1;
@@ -124,6 +132,14 @@ public sealed class ResNet18ImageNet : Module<Tensor, Tensor>
             // Out-of-place add: the in-place ReLU below must not write into the block's input.
             x = x + identity;
             return relu.call(x);
+        }
+
+        public string ExportOnnx(OnnxGraph g, string input)
+        {
+            var identity = downsample is null ? input : g.Module(downsample, input);
+            var x = g.Relu(g.Module(bn1, g.Module(conv1, input)));
+            x = g.Module(bn2, g.Module(conv2, x));
+            return g.Relu(g.Add(x, identity));
         }
     }
 }

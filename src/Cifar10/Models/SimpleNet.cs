@@ -3,6 +3,7 @@
 //         PyTorch peer: bench/pytorch/models.py SimpleNet.
 // Reported accuracy: 54% on the CIFAR-10 test set.
 // Parameters (10 classes): 80,090.
+using Cifar10.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -10,7 +11,7 @@ using static TorchSharp.torch.nn;
 namespace Cifar10.Models;
 
 /// <summary>conv 3→8 5×5, ReLU, max-pool 2, conv 8→16 3×3, ReLU, avg-pool 2, FC 576→128→32→classes.</summary>
-public sealed class SimpleNet : Module<Tensor, Tensor>
+public sealed class SimpleNet : Module<Tensor, Tensor>, IOnnxExportable
 {
     // 16 channels on the 6×6 map left after 32 -5+1→ 28 /2→ 14 -3+1→ 12 /2→ 6.
     private const int FlatFeatures = 16 * 6 * 6;
@@ -53,5 +54,13 @@ public sealed class SimpleNet : Module<Tensor, Tensor>
         x = fc2.call(x);
         x = functional.relu(x);
         return fc3.call(x);
+    }
+
+    public string ExportOnnx(OnnxGraph g, string x)
+    {
+        x = g.Module(pool1, g.Relu(g.Module(conv1, x)));
+        x = g.Module(pool2, g.Relu(g.Module(conv2, x)));
+        x = g.Relu(g.Module(fc1, g.Flatten(x)));
+        return g.Module(fc3, g.Relu(g.Module(fc2, x)));
     }
 }

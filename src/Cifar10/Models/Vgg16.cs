@@ -3,6 +3,7 @@
 //         PyTorch peer: bench/pytorch/models.py VGG.
 // Reported accuracy: 92.64% (kuangliu/pytorch-cifar README).
 // Parameters (10 classes): 14,728,266.
+using Cifar10.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -10,7 +11,7 @@ using static TorchSharp.torch.nn;
 namespace Cifar10.Models;
 
 /// <summary>13 conv-BN-ReLU layers with 5 max-pools (32→1), AvgPool2d(1, 1), Linear(512, classes).</summary>
-public sealed class Vgg16 : Module<Tensor, Tensor>
+public sealed class Vgg16 : Module<Tensor, Tensor>, IOnnxExportable
 {
     /// <summary>Channel counts; 0 stands for the 'M' (max-pool) entries of kuangliu's cfg.</summary>
     private static readonly int[] Config = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0];
@@ -36,6 +37,8 @@ public sealed class Vgg16 : Module<Tensor, Tensor>
         x = x.flatten(1);
         return classifier.call(x);
     }
+
+    public string ExportOnnx(OnnxGraph g, string x) => g.Module(classifier, g.Flatten(g.Module(features, x)));
 
     private static Sequential MakeLayers(IEnumerable<int> config)
     {

@@ -1,76 +1,79 @@
 using Cifar10.Data;
-using Cifar10.Evaluation;
-using Cifar10.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Cifar10.Prediction;
 
 public sealed record ClassProbability(string ClassName, double Probability);
 
-/// <summary>The answer for one file: its top classes, or why it could not be read.</summary>
+/// <summary>The answer for one image: its top classes, or why it could not be read.</summary>
 public sealed record Prediction(string Path, IReadOnlyList<ClassProbability> Top, string? Error)
 {
     public bool Succeeded => Error is null;
 }
 
-/// <summary>A trained network ready to classify image files.</summary>
-public sealed class Predictor : IDisposable
+/// <summary>
+/// A trained network as a function from images to class probabilities, whatever runs it
+/// (TorchSharp: <see cref="TorchClassifier"/>; ONNX Runtime: the server's OnnxClassifier).
+/// </summary>
+public interface IImageClassifier : IDisposable
 {
-    readonly nn.Module<Tensor, Tensor> model;
-    readonly Device device;
-    public IReadOnlyList<string> ClassNames { get; }
+    IReadOnlyList<string> ClassNames { get; }
 
-    public Predictor(string checkpoint, Device device)
-    {
-        this.device = device;
-        var (loaded, state) = Checkpoint.LoadModel(checkpoint, device);
-        model = loaded;
-        ClassNames = state.ClassNames.Length > 0
-            ? state.ClassNames
-            : throw new CheckpointException($"checkpoint {checkpoint} does not record its class names");
-    }
+    /// <summary>Class probabilities, row by row, of <paramref name="count"/> images given as
+    /// 3×32×32 bytes each (planar R, G, B, as <see cref="ImageFile.Decode"/> returns them).</summary>
+    float[] Probabilities(ReadOnlyMemory<byte> images, int count);
+}
+
+/// <summary>Top-k classes of image files or uploaded image bytes, with any <see cref="IImageClassifier"/>.</summary>
+public sealed class Predictor(IImageClassifier classifier) : IDisposable
+{
+    /// <summary>The network of a checkpoint (or a run folder's best), on TorchSharp.</summary>
+    public Predictor(string checkpoint, TorchSharp.torch.Device device, bool tta = false)
+        : this(TorchClassifier.Load(checkpoint, device, tta)) { }
+
+    public IReadOnlyList<string> ClassNames => classifier.ClassNames;
 
     /// <summary>Top-<paramref name="k"/> classes for each file, in the order given. A file that
     /// cannot be read gets an error entry; the others are still classified.</summary>
-    public IReadOnlyList<Prediction> Predict(IReadOnlyList<string> paths, int k = 3, bool tta = false)
+    public IReadOnlyList<Prediction> Predict(IReadOnlyList<string> paths, int k = 3) =>
+        Classify(paths.Select(path => (path, (Func<byte[]>)(() => ImageFile.LoadAsCifar(path)))).ToList(), k);
+
+    /// <summary>Top-<paramref name="k"/> classes for each encoded image (an upload), named by <c>Name</c> in errors.</summary>
+    public IReadOnlyList<Prediction> Predict(IReadOnlyList<(string Name, byte[] Encoded)> images, int k = 3) =>
+        Classify(images.Select(image => (image.Name, (Func<byte[]>)(() => ImageFile.Decode(image.Encoded, image.Name)))).ToList(), k);
+
+    IReadOnlyList<Prediction> Classify(IReadOnlyList<(string Name, Func<byte[]> Decode)> images, int k)
     {
         if (k < 1) throw new ConfigException($"top-k must be at least 1 (got {k})");
         k = Math.Min(k, ClassNames.Count);
-        var results = new Prediction?[paths.Count];
+        var results = new Prediction?[images.Count];
         var readable = new List<(int Index, byte[] Pixels)>();
-        for (int i = 0; i < paths.Count; i++)
+        for (int i = 0; i < images.Count; i++)
         {
             try
             {
-                readable.Add((i, ImageFile.LoadAsCifar(paths[i])));
+                readable.Add((i, images[i].Decode()));
             }
             catch (ImageException e)
             {
-                results[i] = new Prediction(paths[i], [], e.Message);
+                results[i] = new Prediction(images[i].Name, [], e.Message);
             }
         }
-
         if (readable.Count > 0)
         {
-            using var scope = torch.NewDisposeScope();
-            using var noGrad = torch.no_grad();
-            var bytes = readable.SelectMany(r => r.Pixels).ToArray();
-            var batch = torch.tensor(bytes, dtype: torch.uint8).reshape(readable.Count, 3, ImageFile.Size, ImageFile.Size).to(device);
-            var probabilities = Evaluator.Probabilities(model, Normalization.Normalize(batch), tta ? TestTimeAugmentation.MirrorTranslate : TestTimeAugmentation.None).cpu();
-            var (values, indices) = probabilities.topk(k, dim: 1);
-            var top = values.data<float>().ToArray();
-            var classes = indices.data<long>().ToArray();
+            var probabilities = classifier.Probabilities(readable.SelectMany(r => r.Pixels).ToArray(), readable.Count);
             for (int r = 0; r < readable.Count; r++)
-            {
-                var ranked = Enumerable.Range(0, k)
-                    .Select(j => new ClassProbability(ClassNames[(int)classes[r * k + j]], top[r * k + j]))
-                    .ToList();
-                results[readable[r].Index] = new Prediction(paths[readable[r].Index], ranked, null);
-            }
+                results[readable[r].Index] = new Prediction(images[readable[r].Index].Name, Top(probabilities.AsSpan(r * ClassNames.Count, ClassNames.Count), ClassNames, k), null);
         }
         return results.Select(r => r!).ToList();
     }
 
-    public void Dispose() => model.Dispose();
+    /// <summary>The <paramref name="k"/> most probable classes of one row of probabilities, most probable first.</summary>
+    public static IReadOnlyList<ClassProbability> Top(ReadOnlySpan<float> row, IReadOnlyList<string> classNames, int k)
+    {
+        var values = row.ToArray();
+        return Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).ThenBy(i => i).Take(k)
+                         .Select(i => new ClassProbability(classNames[i], values[i])).ToList();
+    }
+
+    public void Dispose() => classifier.Dispose();
 }

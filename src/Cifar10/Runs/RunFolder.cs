@@ -14,6 +14,9 @@ public sealed record RunManifest
     public Dictionary<string, string> DataFiles { get; init; } = [];
     public EnvironmentInfo? Environment { get; init; }
     public string CommandLine { get; init; } = "";
+    /// <summary>The PyTorch state_dict the run started from (train --init-from), and its SHA-256; null for a fresh start.</summary>
+    public string? InitFrom { get; init; }
+    public string? InitFromSha256 { get; init; }
     public DateTimeOffset Created { get; init; }
 }
 
@@ -126,6 +129,15 @@ public sealed class RunFolder
         Directory.Delete(Path, recursive: true);
         Directory.Move(replaced, Path);
         replaced = null;
+    }
+
+    /// <summary>The run a checkpoint belongs to (the run folder itself, or the folder holding a checkpoint folder), or null.</summary>
+    public static RunFolder? Of(string checkpoint)
+    {
+        var full = System.IO.Path.GetFullPath(checkpoint).TrimEnd(System.IO.Path.DirectorySeparatorChar);
+        foreach (var candidate in new[] { full, System.IO.Path.GetDirectoryName(full) })
+            if (candidate is not null && System.IO.File.Exists(System.IO.Path.Combine(candidate, ConfigFile))) return new RunFolder(candidate);
+        return null;
     }
 
     public static RunFolder Open(string path)

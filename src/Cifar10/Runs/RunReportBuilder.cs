@@ -12,7 +12,7 @@ public static class RunReportBuilder
 {
     public const int SampleCount = 32;
 
-    public static IReadOnlyList<string> Write(RunFolder run, EvaluationResult test, Cifar10Dataset testImages, CancellationToken cancellation = default)
+    public static IReadOnlyList<string> Write(RunFolder run, EvaluationResult test, ImageDataset testImages, CancellationToken cancellation = default)
     {
         var manifest = run.ReadManifest();
         var learningRates = run.ReadLearningRates();
@@ -56,7 +56,7 @@ public static class RunReportBuilder
             .OrderByDescending(i => test.Confidences[i])
             .Take(count);
 
-    static IReadOnlyList<SampleImage> Samples(EvaluationResult test, Cifar10Dataset images, IEnumerable<int> indices)
+    static IReadOnlyList<SampleImage> Samples(EvaluationResult test, ImageDataset images, IEnumerable<int> indices)
     {
         var chosen = indices.ToArray();
         if (chosen.Length == 0) return [];

@@ -12,26 +12,24 @@ public sealed record SessionOptions
     public string Device { get; init; } = "cpu";
     /// <summary>libtorch intra-op threads; 0 keeps libtorch's default (one per core).</summary>
     public int Threads { get; init; }
-    /// <summary>--data as given (archive, folder, extracted folder), or null for $CIFAR10_DATA, then the cache.</summary>
-    public string? Data { get; init; }
-    public DownloadOptions Download { get; init; } = new();
+    public DataRequest Data { get; init; } = new();
 }
 
-/// <summary>The training and validation images of a run, each held once.</summary>
-public sealed record TrainingData(Cifar10Dataset Train, Cifar10Dataset Validation);
+/// <summary>The training and validation images of a run, each held once, and the statistics they are normalised with.</summary>
+public sealed record TrainingData(ImageDataset Train, ImageDataset Validation, Normalization Normalization);
 
 /// <summary>
 /// The one entry point that prepares what every command computes with (train, eval, report,
-/// lr-find, predict, sweep): the device and its threads, the data set (located, validated and
-/// read on first use, each split held once), and networks (new for a config, or from a
-/// checkpoint). It owns the data it reads; dispose it when done.
+/// lr-find, predict, sweep): the device and its threads, the data set (located, validated,
+/// decoded and read on first use, each split held once), and networks (new for a config, or
+/// from a checkpoint). It owns the data it reads; dispose it when done.
 /// </summary>
 public sealed class Session : IDisposable
 {
     readonly SessionOptions options;
     readonly CancellationToken cancellation;
-    LocatedData? data;
-    Cifar10Dataset? test;
+    DataSource? data;
+    ImageDataset? test;
     TrainingData? training;
 
     Session(SessionOptions options, Device device, CancellationToken cancellation)
@@ -50,22 +48,24 @@ public sealed class Session : IDisposable
 
     public Device Device { get; }
 
-    /// <summary>The validated data folder and its checksums (located, downloaded or extracted on first use).</summary>
-    public LocatedData Data => data ??= DataLocator.Resolve(options.Data, options.Download, cancellation);
+    /// <summary>The data set, located and validated (downloaded, extracted or decoded on first use).</summary>
+    public DataSource Data => data ??= DataSource.Open(options.Data, cancellation);
 
-    public IReadOnlyList<string> ClassNames => Cifar10Reader.ReadClassNames(Data.Folder);
+    public IReadOnlyList<string> ClassNames => Data.ClassNames;
 
     /// <summary>The test split.</summary>
-    public Cifar10Dataset Test => test ??= Cifar10Reader.ReadTest(Data.Folder);
+    public ImageDataset Test => test ??= Data.ReadTest();
 
     /// <summary>
-    /// The training images a config trains on: the seeded validation split, then the subset. The full
-    /// training set is read, split and let go, so only the parts are held.
+    /// The training images a config trains on: the seeded validation split, then the subset, with the
+    /// statistics of the whole training split. The full training set is read, split and let go, so only
+    /// the parts are held.
     /// </summary>
     public TrainingData Training(TrainConfig config)
     {
         if (training is not null) return training;
-        using var full = Cifar10Reader.ReadTrain(Data.Folder);
+        using var full = Data.ReadTrain();
+        var normalization = Data.NormalizationOf(full);
         var (train, validation) = Split.TrainValidation(full, config.ValidationSize, config.Seed);
         if (config.TrainSubset > 0 && config.TrainSubset < train.Count)
         {
@@ -73,7 +73,7 @@ public sealed class Session : IDisposable
             train.Dispose();
             train = subset;
         }
-        return training = new TrainingData(train, validation);
+        return training = new TrainingData(train, validation, normalization);
     }
 
     /// <summary>A freshly initialised network for <paramref name="config"/>, sized for this data set's classes.</summary>
@@ -81,6 +81,14 @@ public sealed class Session : IDisposable
 
     /// <summary>The network of a checkpoint (or a run folder's best, else last), on this device, in eval mode.</summary>
     public (nn.Module<Tensor, Tensor> Model, CheckpointState State) LoadModel(string checkpoint) => Checkpoint.LoadModel(checkpoint, Device);
+
+    /// <summary>Throws unless <paramref name="state"/>'s network classifies this data set's classes.</summary>
+    public void CheckClassesMatch(CheckpointState state, string checkpoint)
+    {
+        if (state.ClassNames.Length > 0 && !state.ClassNames.SequenceEqual(ClassNames))
+            throw new CheckpointException($"checkpoint {checkpoint} classifies {state.ClassNames.Length} classes ({string.Join(", ", state.ClassNames.Take(3))}, ...), " +
+                                          $"the {Data.Name} data in {Data.Folder} has {ClassNames.Count} ({string.Join(", ", ClassNames.Take(3))}, ...); pass the data it was trained on");
+    }
 
     public void Dispose()
     {

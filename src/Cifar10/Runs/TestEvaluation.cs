@@ -13,8 +13,12 @@ public static class TestEvaluation
 {
     public static EvaluationResult Run(RunFolder run, TrainConfig config, Session session, CancellationToken cancellation = default)
     {
-        var (model, _) = session.LoadModel(run.TestCheckpoint(config));
+        var checkpoint = run.TestCheckpoint(config);
+        var (model, state) = session.LoadModel(checkpoint);
         using (model)
-            return Evaluator.Evaluate(model, session.Test, session.Device, config.EvalBatchSize, config.TestViews, cancellation);
+        {
+            session.CheckClassesMatch(state, checkpoint);
+            return Evaluator.Evaluate(model, session.Test, session.Device, config.EvalBatchSize, config.TestViews, cancellation, state.Normalization);
+        }
     }
 }

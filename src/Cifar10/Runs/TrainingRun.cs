@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Cifar10.Data;
 using Cifar10.Evaluation;
+using Cifar10.Export;
 using Cifar10.Models;
 using Cifar10.Runtime;
 using Cifar10.Training;
@@ -19,6 +20,9 @@ public sealed record TrainRequest
     public string? Out { get; init; }
     /// <summary>Replace an existing run folder (only a run folder, and only once the new run has its first checkpoint).</summary>
     public bool Force { get; init; }
+    /// <summary>A PyTorch state_dict file (the original networks' names) the new run starts from instead of
+    /// a fresh initialisation (the fast network's whitening included); its SHA-256 goes into config.json.</summary>
+    public string? InitFrom { get; init; }
     /// <summary>Continue the run in this folder with its own settings, instead of starting a new one.</summary>
     public string? Resume { get; init; }
     /// <summary>With <see cref="Resume"/>: this machine's thread count and device, if they differ from the run's.</summary>
@@ -66,18 +70,30 @@ public static class TrainingRun
         // config.json records what ran: "auto" becomes the precision this machine chose.
         config = config with { Precision = Precision.Resolve(config.Precision, ModelCatalog.Get(config.Model)) };
 
-        using var session = Session.Open(new SessionOptions { Device = config.Device, Threads = config.Threads, Data = dataOption, Download = request.Download }, cancellation);
+        using var session = Session.Open(new SessionOptions
+        {
+            Device = config.Device, Threads = config.Threads, Data = config.DataRequest(dataOption, request.Download),
+        }, cancellation);
         var data = session.Data;
         if (previous is not null && previous.DataSha256 != data.Fingerprint.CombinedSha256)
             throw new ConfigException($"the data in {data.Folder} differs from the data run {existing!.Path} was trained on (SHA-256 {data.Fingerprint.CombinedSha256[..12]}… vs {previous.DataSha256[..12]}…)");
-        var (train, validation) = session.Training(config);
+        config = config with { Dataset = data.Kind }; // config.json records what ran: "auto" becomes the kind found
+        var (train, validation, normalization) = session.Training(config);
         var test = session.Test;
         using var model = session.CreateModel(config);
         Trainer.CheckCanTrain(config, model, train.Count);
+        var resumeFrom = existing is null ? null : Checkpoint.ResumeFrom(existing.Last);
+        // Imported weights replace the fresh initialisation, also when a run is resumed before its first checkpoint.
+        var initFrom = existing is null ? request.InitFrom : previous!.InitFrom;
+        string? initFromSha256 = null;
+        if (resumeFrom is null && initFrom is not null)
+        {
+            ModelExport.LoadPyTorch(model, initFrom);
+            initFromSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(initFrom)));
+        }
 
         // Everything is validated: only now is anything written.
         var run = existing ?? RunFolder.Create(outFolder, request.Force);
-        var resumeFrom = existing is null ? null : Checkpoint.ResumeFrom(run.Last);
         try
         {
             if (existing is null)
@@ -90,14 +106,17 @@ public static class TrainingRun
                     DataFiles = new Dictionary<string, string>(data.Fingerprint.FileSha256),
                     Environment = EnvironmentInfo.Capture(session.Device),
                     CommandLine = request.CommandLine,
+                    InitFrom = request.InitFrom is null ? null : Path.GetFullPath(request.InitFrom),
+                    InitFromSha256 = initFromSha256,
                     Created = DateTimeOffset.Now,
                 });
             observer.Message($"run folder: {run.Path}");
-            observer.Message($"data: {data.Folder} ({train.Count:N0} train, {validation.Count:N0} validation, {test.Count:N0} test)");
+            observer.Message($"data: {data.Name} in {data.Folder} ({train.Count:N0} train, {validation.Count:N0} validation, {test.Count:N0} test, {data.ClassNames.Count} classes)");
             observer.Message($"model: {config.Model} ({config.Recipe} recipe), {config.Precision.ToString().ToLowerInvariant()}; {config.Epochs} epochs of batch {config.BatchSize}");
 
-            var outcome = new Trainer(config, model, session.Device)
-                .Fit(train, validation, new Observers(new RunFolderObserver(run), observer), cancellation, resumeFrom);
+            var outcome = new Trainer(config, model, session.Device, normalization)
+                .Fit(train, validation, new Observers(new RunFolderObserver(run), observer), cancellation, resumeFrom,
+                     initializeFromData: initFrom is null);
             var testResult = TestEvaluation.Run(run, config, session, cancellation);
             var results = new RunResults
             {

@@ -17,14 +17,15 @@ public sealed record LearningRateFinderResult(IReadOnlyList<(double Lr, double L
 public static class LearningRateFinder
 {
     /// <param name="model">A network built for <paramref name="config"/> (<see cref="Trainer.CreateModel"/>: its precision included).</param>
-    public static LearningRateFinderResult Run(nn.Module<Tensor, Tensor> model, Cifar10Dataset train, TrainConfig config,
+    public static LearningRateFinderResult Run(nn.Module<Tensor, Tensor> model, ImageDataset train, TrainConfig config,
                                                Device device, double start = 1e-7, double end = 10, int steps = 100,
-                                               CancellationToken cancellation = default)
+                                               CancellationToken cancellation = default, Normalization? normalization = null)
     {
+        normalization ??= Normalization.Cifar10;
         if (!(start > 0 && end > start && double.IsFinite(end))) throw new ConfigException($"the learning-rate range must satisfy 0 < start < end, both finite (got {start}..{end})");
         if (steps < 10) throw new ConfigException($"the finder needs at least 10 steps (got {steps})");
         model.to(device);
-        Trainer.InitializeFromData(model, train, device);
+        Trainer.InitializeFromData(model, train, normalization, device);
         model.train();
         (model as IEpochAware)?.EpochStarting(1, config.Epochs);
         using var optimizer = OptimizerFactory.Create(config, model);
@@ -43,7 +44,7 @@ public static class LearningRateFinder
             using var scope = torch.NewDisposeScope();
             double rate = start * Math.Pow(end / start, i / (double)(steps - 1));
             var batch = torch.randint(0, onDevice.Count, [Math.Min(config.BatchSize, onDevice.Count)], generator: generator, device: device);
-            var x = Normalization.Normalize(Augmentation.Apply(onDevice.Images.index_select(0, batch), augment, generator));
+            var x = normalization.Normalize(Augmentation.Apply(onDevice.Images.index_select(0, batch), augment, generator));
             var (loss, _) = update.Run(x, onDevice.Labels.index_select(0, batch), rate);
             double value = loss.item<float>();
             average = beta * average + (1 - beta) * value;

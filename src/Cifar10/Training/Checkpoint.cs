@@ -1,3 +1,4 @@
+using Cifar10.Data;
 using Cifar10.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -19,8 +20,14 @@ public sealed record CheckpointState
     public string[] ClassNames { get; init; } = [];
     /// <summary>The precision the network trained in; checkpoints written before it was recorded trained in fp32.</summary>
     public PrecisionMode Precision { get; init; } = PrecisionMode.Fp32;
+    /// <summary>The per-channel statistics the network's inputs are normalised with; empty in checkpoints
+    /// written before they were recorded, which all trained on CIFAR-10 with its published statistics.</summary>
+    public float[] Mean { get; init; } = [];
+    public float[] Std { get; init; } = [];
 
     public ModelOptions ModelOptions => new(NumClasses, Dropout, Depth);
+
+    public Normalization Normalization => Mean.Length == 0 ? Normalization.Cifar10 : new Normalization(Mean, Std);
 }
 
 /// <summary>A checkpoint to continue training from: its state, and the weights and optimizer state in its folder.</summary>

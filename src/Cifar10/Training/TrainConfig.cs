@@ -59,6 +59,15 @@ public sealed record TrainConfig
     /// is kept); 0 = never stop early.</summary>
     public int EarlyStop { get; init; }
 
+    /// <summary>The data set: CIFAR-10, CIFAR-100 or an image folder (auto: an image folder when --data has the layout).</summary>
+    public DatasetKind Dataset { get; init; } = DatasetKind.Auto;
+    /// <summary>CIFAR-100's labels: the 100 fine classes or the 20 coarse ones.</summary>
+    public LabelKind Labels { get; init; } = LabelKind.Fine;
+    /// <summary>Image folders without a test/ folder: training images held out as the test set.</summary>
+    public int TestSize { get; init; }
+    /// <summary>Image folders: train without the files that cannot be decoded (counted) instead of stopping.</summary>
+    public bool SkipBadImages { get; init; }
+
     public int ValidationSize { get; init; } = 5000;
     /// <summary>Use only the first N training images (after the validation split); 0 = all. For quick experiments.</summary>
     public int TrainSubset { get; init; }
@@ -86,6 +95,12 @@ public sealed record TrainConfig
 
     /// <summary>Throws <see cref="ConfigException"/> naming the first invalid setting.</summary>
     public TrainConfig Validated() => TrainSettings.Validate(this);
+
+    /// <summary>What data this config trains on, at <paramref name="data"/> (--data, or null for the default lookup).</summary>
+    public DataRequest DataRequest(string? data, DownloadOptions download) => new()
+    {
+        Data = data, Dataset = Dataset, Labels = Labels, TestSize = TestSize, SkipBadImages = SkipBadImages, Seed = Seed, Download = download,
+    };
 
     /// <summary>The views the final test evaluation averages.</summary>
     public TestTimeAugmentation TestViews => TestTta ? TestTimeAugmentation.MirrorTranslate : TestTimeAugmentation.None;

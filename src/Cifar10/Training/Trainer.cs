@@ -27,13 +27,17 @@ public sealed class Trainer
     readonly TrainConfig config;
     readonly nn.Module<Tensor, Tensor> model;
     readonly Device device;
+    readonly Normalization normalization;
     Lookahead? averaging;
 
-    public Trainer(TrainConfig config, nn.Module<Tensor, Tensor> model, Device device)
+    /// <param name="normalization">The statistics inputs are normalised with (<see cref="DataSource.NormalizationOf"/>);
+    /// CIFAR-10's when not given. They are recorded in every checkpoint.</param>
+    public Trainer(TrainConfig config, nn.Module<Tensor, Tensor> model, Device device, Normalization? normalization = null)
     {
         this.config = config.Validated();
         this.model = model;
         this.device = device;
+        this.normalization = normalization ?? Normalization.Cifar10;
     }
 
     /// <summary>
@@ -69,12 +73,14 @@ public sealed class Trainer
     /// Throws <see cref="OperationCanceledException"/> when cancelled (within one step) and
     /// <see cref="TrainingDivergedException"/> when the loss stops being finite.
     /// </summary>
-    public TrainingOutcome Fit(Cifar10Dataset train, Cifar10Dataset validation, ITrainingObserver observer,
-                               CancellationToken cancellation, ResumePoint? resumeFrom = null)
+    /// <param name="initializeFromData">False when the network's weights come from elsewhere (an imported
+    /// state_dict): its data-dependent initialisation would overwrite them.</param>
+    public TrainingOutcome Fit(ImageDataset train, ImageDataset validation, ITrainingObserver observer,
+                               CancellationToken cancellation, ResumePoint? resumeFrom = null, bool initializeFromData = true)
     {
         CheckCanTrain(config, model, train.Count);
         model.to(device);
-        if (resumeFrom is null) InitializeFromData(model, train, device);
+        if (resumeFrom is null && initializeFromData) InitializeFromData(model, train, normalization, device);
         using var optimizer = OptimizerFactory.Create(config, model);
         int stepsPerEpoch = StepsPerEpoch(train.Count, config.BatchSize);
         var schedule = new LearningRateSchedule(config, stepsPerEpoch);
@@ -84,6 +90,7 @@ public sealed class Trainer
         {
             Model = config.Model, Dropout = config.Dropout, Depth = config.Depth, Precision = config.Precision,
             NumClasses = train.ClassNames.Count, ClassNames = train.ClassNames.ToArray(),
+            Mean = normalization.Mean.ToArray(), Std = normalization.Std.ToArray(),
         };
         if (resumeFrom is not null)
         {
@@ -118,7 +125,7 @@ public sealed class Trainer
             double trainSeconds = epochClock.Elapsed.TotalSeconds;
 
             var validated = validation.Count > 0
-                ? Evaluator.Evaluate(model, validation, device, config.EvalBatchSize, cancellation: cancellation)
+                ? Evaluator.Evaluate(model, validation, device, config.EvalBatchSize, normalization: normalization, cancellation: cancellation)
                 : null;
             double valAccuracy = validated?.Accuracy ?? double.NaN;
             bool isBest = validated is not null && (double.IsNaN(state.BestValAccuracy) || valAccuracy > state.BestValAccuracy);
@@ -145,16 +152,16 @@ public sealed class Trainer
 
     /// <summary>The part of a network's initialisation that looks at the training data (declared by the
     /// network through <see cref="IDataInitialized"/>), from the first images it asks for.</summary>
-    public static void InitializeFromData(nn.Module<Tensor, Tensor> model, Cifar10Dataset train, Device device)
+    public static void InitializeFromData(nn.Module<Tensor, Tensor> model, ImageDataset train, Normalization normalization, Device device)
     {
         if (model is not IDataInitialized initialized) return;
         using var scope = torch.NewDisposeScope();
         var sample = train.Images.narrow(0, 0, Math.Min(initialized.InitializationImages, train.Count)).to(device);
-        initialized.InitializeFromData(Normalization.Normalize(sample));
+        initialized.InitializeFromData(normalization.Normalize(sample));
     }
 
     (double Loss, double Accuracy, double[] LearningRates, double StepSeconds) TrainOneEpoch(
-        int epoch, Cifar10Dataset data, Tensor firstEpochFlips, OptimizerHelper optimizer, LearningRateSchedule schedule,
+        int epoch, ImageDataset data, Tensor firstEpochFlips, OptimizerHelper optimizer, LearningRateSchedule schedule,
         int stepsPerEpoch, CheckpointState before, ITrainingObserver observer, CancellationToken cancellation)
     {
         model.train();
@@ -181,7 +188,7 @@ public sealed class Trainer
             var augmented = Augmentation.Apply(data.Images.index_select(0, batch), augment, augmentGenerator);
             if (config.AlternatingFlip)
                 augmented = Augmentation.AlternatingFlip(augmented, firstEpochFlips.index_select(0, batch), epoch);
-            var x = Normalization.Normalize(augmented);
+            var x = normalization.Normalize(augmented);
             var y = data.Labels.index_select(0, batch);
 
             long globalStep = before.GlobalStep + step;

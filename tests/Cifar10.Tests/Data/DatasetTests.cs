@@ -27,7 +27,7 @@ public class DatasetTests
     [Fact]
     public void DatasetOwnsItsTensorsAcrossDisposeScopes()
     {
-        Cifar10Dataset dataset;
+        ImageDataset dataset;
         using (NewDisposeScope())
             dataset = InMemoryData.Indexed(3);
         using (dataset)
@@ -39,10 +39,10 @@ public class DatasetTests
     {
         using var floats = zeros(2, 3, 32, 32);
         using var labels = zeros(2, dtype: ScalarType.Int64);
-        Assert.Throws<ArgumentException>(() => new Cifar10Dataset(floats, labels, SyntheticCifar.ClassNames));
+        Assert.Throws<ArgumentException>(() => new ImageDataset(floats, labels, SyntheticCifar.ClassNames));
         using var images = zeros(2, 3, 32, 32, dtype: ScalarType.Byte);
         using var tooManyLabels = zeros(3, dtype: ScalarType.Int64);
-        Assert.Throws<ArgumentException>(() => new Cifar10Dataset(images, tooManyLabels, SyntheticCifar.ClassNames));
+        Assert.Throws<ArgumentException>(() => new ImageDataset(images, tooManyLabels, SyntheticCifar.ClassNames));
         using var data = InMemoryData.Indexed(3);
         Assert.Throws<ArgumentOutOfRangeException>(() => data.Take(4));
     }

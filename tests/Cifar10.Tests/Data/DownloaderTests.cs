@@ -9,7 +9,7 @@ public class DownloaderTests : IDisposable
     readonly TempFolder temp = new();
     public void Dispose() => temp.Dispose();
 
-    string Destination => temp.Combine("cache", Downloader.ArchiveFileName);
+    string Destination => temp.Combine("cache", BinaryLayout.Cifar10.ArchiveFileName);
 
     internal static string Md5(byte[] bytes) => Convert.ToHexStringLower(MD5.HashData(bytes));
 
@@ -122,9 +122,11 @@ public class DownloaderTests : IDisposable
     public void DefaultsPointAtTheOfficialArchive()
     {
         var options = new DownloadOptions();
-        Assert.Equal("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz", options.Url);
-        Assert.Equal("c32a1d4ab5d03f1284b67883e8d87530", options.ExpectedMd5);
+        Assert.Equal(("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530"), options.SourceFor(BinaryLayout.Cifar10));
+        Assert.Equal(("https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz", "03b5dce01913d631647c71ecec9e9cb8"), options.SourceFor(BinaryLayout.Cifar100Fine));
+        // A URL of the user's own is checked against the MD5 given with it, if any.
+        Assert.Equal(("file:///x.tar.gz", (string?)null), (options with { Url = "file:///x.tar.gz" }).SourceFor(BinaryLayout.Cifar10));
         Assert.EndsWith(Path.Combine(".cache", "cifar10"), options.CacheDir);
-        Assert.Equal("CIFAR10_DATA", DataLocator.EnvironmentVariable);
+        Assert.Equal("CIFAR10_DATA", BinaryLayout.Cifar10.EnvironmentVariable);
     }
 }

@@ -10,12 +10,12 @@ static class InMemoryData
     /// A dataset whose label is the example's index (so tests can track examples through splits
     /// and batches) and whose every pixel of image i is i % 256.
     /// </summary>
-    public static Cifar10Dataset Indexed(int count)
+    public static ImageDataset Indexed(int count)
     {
         using var scope = NewDisposeScope();
         var ids = arange(count, dtype: ScalarType.Int64);
         var images = ids.remainder(256).to_type(ScalarType.Byte).view(count, 1, 1, 1).expand(count, 3, 32, 32).contiguous();
-        return new Cifar10Dataset(images, ids, SyntheticCifar.ClassNames);
+        return new ImageDataset(images, ids, SyntheticCifar.ClassNames);
     }
 
     /// <summary>Random uint8 images [n,3,h,w] with values in [low, 256).</summary>
@@ -25,5 +25,5 @@ static class InMemoryData
         return randint(low, 256, [n, 3, height, width], dtype: ScalarType.Byte, generator: generator);
     }
 
-    public static long[] Ids(Cifar10Dataset dataset) => dataset.Labels.data<long>().ToArray();
+    public static long[] Ids(ImageDataset dataset) => dataset.Labels.data<long>().ToArray();
 }

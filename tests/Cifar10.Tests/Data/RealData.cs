@@ -37,7 +37,7 @@ public static class RealData
         RemoveLeftoversOfDeadRuns(root);
         var cache = Path.Combine(root, $"real-{Environment.ProcessId}-{Guid.NewGuid():N}");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(cache);
-        return DataLocator.Resolve(ArchivePath, new DownloadOptions { CacheDir = cache, AllowDownload = false }).Folder;
+        return DataLocator.Resolve(ArchivePath, BinaryLayout.Cifar10, new DownloadOptions { CacheDir = cache, AllowDownload = false }).Folder;
     }
 
     // A test host killed before its exit handlers finish leaves 180 MB behind; the next run removes it.
@@ -71,8 +71,8 @@ public static class RealData
 /// <summary>Reads both real splits once for the test class.</summary>
 public sealed class RealDataFixture : IDisposable
 {
-    public Cifar10Dataset Train { get; }
-    public Cifar10Dataset Test { get; }
+    public ImageDataset Train { get; }
+    public ImageDataset Test { get; }
     public TimeSpan ExtractTime { get; }
     public TimeSpan ReadTrainTime { get; }
     public TimeSpan ReadTestTime { get; }
@@ -83,10 +83,10 @@ public sealed class RealDataFixture : IDisposable
         var folder = RealData.Folder;
         ExtractTime = clock.Elapsed;
         clock.Restart();
-        Train = Cifar10Reader.ReadTrain(folder);
+        Train = CifarBinary.ReadTrain(folder, BinaryLayout.Cifar10);
         ReadTrainTime = clock.Elapsed;
         clock.Restart();
-        Test = Cifar10Reader.ReadTest(folder);
+        Test = CifarBinary.ReadTest(folder, BinaryLayout.Cifar10);
         ReadTestTime = clock.Elapsed;
     }
 

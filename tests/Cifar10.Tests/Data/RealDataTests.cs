@@ -23,7 +23,7 @@ public class RealDataTests(RealDataFixture data, ITestOutputHelper output) : ICl
         Assert.Equal(Enumerable.Repeat(5_000L, 10), trainPerClass.data<long>().ToArray());
 
         // The extracted files are byte for byte the ones listed in shared/data/README.md.
-        var fingerprint = Cifar10Reader.Validate(RealData.Folder);
+        var fingerprint = CifarBinary.Validate(RealData.Folder, BinaryLayout.Cifar10);
         Assert.Equal("aff488523dfe8480b77630c47eeef75410c1b6fba02eabe49f72aa587794749f", fingerprint.FileSha256["data_batch_1.bin"]);
         Assert.Equal("8fc8274559583d206d71defce9154f3876d4e2cefabb241205625807abc8d7db", fingerprint.FileSha256["test_batch.bin"]);
         Assert.Equal("558e74b5e208382e186da55784b4bac2cd52e558448e1b5800990fdb28ed8033", fingerprint.FileSha256["batches.meta.txt"]);

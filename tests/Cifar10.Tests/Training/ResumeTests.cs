@@ -45,7 +45,7 @@ public class ResumeTests : IDisposable
     }
 
     /// <summary>Trains in <paramref name="run"/> as `train` does: the run folder is the observer that writes.</summary>
-    static TrainingOutcome Fit(TrainConfig config, nn.Module<Tensor, Tensor> model, Cifar10Dataset train, Cifar10Dataset validation,
+    static TrainingOutcome Fit(TrainConfig config, nn.Module<Tensor, Tensor> model, ImageDataset train, ImageDataset validation,
                                RunFolder run, CancellationToken cancellation, ITrainingObserver? extra = null) =>
         new Trainer(config, model, CPU).Fit(train, validation, new Observers(new RunFolderObserver(run), extra ?? SilentObserver.Instance),
                                             cancellation, Checkpoint.ResumeFrom(run.Last));

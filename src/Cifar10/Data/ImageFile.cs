@@ -1,7 +1,7 @@
 using Cifar10.Runtime;
 using SkiaSharp;
 
-namespace Cifar10.Prediction;
+namespace Cifar10.Data;
 
 /// <summary>A user's image, as the network sees it: 3×32×32 bytes, planar R, G, B.</summary>
 public static class ImageFile
@@ -20,7 +20,7 @@ public static class ImageFile
         if (!File.Exists(path)) throw new ImageException($"{path}: file not found");
         if (!RegularFile.Is(path)) throw new ImageException($"{path}: not a regular file (a FIFO, socket or device?)");
         long length = new FileInfo(path).Length;
-        if (length > MaxFileBytes) throw new ImageException($"{path}: {length:N0} bytes is larger than the {MaxFileBytes >> 20} MiB an image may have");
+        if (length > MaxFileBytes) throw new ImageTooLargeException($"{path}: {length:N0} bytes is larger than the {MaxFileBytes >> 20} MiB an image may have");
         byte[] bytes;
         try
         {
@@ -46,7 +46,7 @@ public static class ImageFile
                           ?? throw new ImageException($"{name}: not a readable image ({Describe(opened)}; PNG, JPEG, BMP, WebP or GIF expected)");
         var size = codec.Info;
         if ((long)size.Width * size.Height > MaxPixels)
-            throw new ImageException($"{name}: {size.Width}×{size.Height} pixels is larger than the {MaxPixels:N0} an image may have");
+            throw new ImageTooLargeException($"{name}: {size.Width}×{size.Height} pixels is larger than the {MaxPixels:N0} an image may have");
         var fullInfo = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var decoded = new SKBitmap(fullInfo);
         var result = codec.GetPixels(fullInfo, decoded.GetPixels()); // a GIF's first frame
@@ -86,4 +86,7 @@ public static class ImageFile
 }
 
 /// <summary>An image that cannot be read; the other images of the same call are still answered.</summary>
-public sealed class ImageException(string message) : Exception(OneLine.Of(message));
+public class ImageException(string message) : Exception(OneLine.Of(message));
+
+/// <summary>An image too large to decode (the server answers 413).</summary>
+public sealed class ImageTooLargeException(string message) : ImageException(message);

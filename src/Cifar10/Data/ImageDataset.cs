@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Cifar10.Data;
 
 /// <summary>
-/// One CIFAR-10 split held in memory as two tensors: <see cref="Images"/> (uint8 [N,3,32,32])
+/// One split of a data set held in memory as two tensors: <see cref="Images"/> (uint8 [N,3,32,32])
 /// and <see cref="Labels"/> (int64 [N]). Keeping the images as uint8 is 4× smaller than float32
 /// and lets augmentation run on bytes; normalisation happens per batch
 /// (see <see cref="Normalization"/>).
@@ -14,10 +14,11 @@ namespace Cifar10.Data;
 /// live exactly as long as the dataset, and <see cref="Dispose"/> frees them. Every method that
 /// returns a dataset returns a new one that must be disposed separately.
 /// </remarks>
-public sealed class Cifar10Dataset : IDisposable
+public sealed class ImageDataset : IDisposable
 {
     public const int Channels = 3;
     public const int ImageSize = 32;
+    public const int ImageBytes = Channels * ImageSize * ImageSize;
 
     public Tensor Images { get; }
     public Tensor Labels { get; }
@@ -26,7 +27,7 @@ public sealed class Cifar10Dataset : IDisposable
     public Device Device => Images.device;
 
     /// <summary>Takes ownership of <paramref name="images"/> and <paramref name="labels"/>.</summary>
-    public Cifar10Dataset(Tensor images, Tensor labels, IReadOnlyList<string> classNames)
+    public ImageDataset(Tensor images, Tensor labels, IReadOnlyList<string> classNames)
     {
         if (images.dtype != ScalarType.Byte || images.ndim != 4 || images.shape[1] != Channels)
             throw new ArgumentException($"images must be uint8 [N,{Channels},H,W], got {images.dtype} [{string.Join(",", images.shape)}]", nameof(images));
@@ -38,21 +39,21 @@ public sealed class Cifar10Dataset : IDisposable
     }
 
     /// <summary>The images and labels at <paramref name="indices"/> (int64, any device), copied.</summary>
-    public Cifar10Dataset Subset(Tensor indices)
+    public ImageDataset Subset(Tensor indices)
     {
         using var scope = NewDisposeScope();
         var onDevice = indices.to(Images.device);
-        return new Cifar10Dataset(Images.index_select(0, onDevice), Labels.index_select(0, onDevice), ClassNames);
+        return new ImageDataset(Images.index_select(0, onDevice), Labels.index_select(0, onDevice), ClassNames);
     }
 
     /// <summary>The first <paramref name="count"/> examples (e.g. for quick smoke runs).</summary>
-    public Cifar10Dataset Take(int count)
+    public ImageDataset Take(int count)
     {
         if (count < 0 || count > Count)
             throw new ArgumentOutOfRangeException(nameof(count), count, $"must be between 0 and {Count}");
         // narrow() makes views; libtorch reference-counts the storage, so disposing this dataset
         // while the new one lives (or the other way round) is safe.
-        return new Cifar10Dataset(Images.narrow(0, 0, count), Labels.narrow(0, 0, count), ClassNames);
+        return new ImageDataset(Images.narrow(0, 0, count), Labels.narrow(0, 0, count), ClassNames);
     }
 
     /// <summary>
@@ -60,7 +61,7 @@ public sealed class Cifar10Dataset : IDisposable
     /// already on, the new dataset shares the storage (new tensor handles, no copy): the data set is held
     /// once, and either dataset may be disposed first.
     /// </summary>
-    public Cifar10Dataset To(Device device) =>
+    public ImageDataset To(Device device) =>
         device.type == Device.type && device.index == Device.index
             ? new(Images.alias(), Labels.alias(), ClassNames)
             : new(Images.to(device, copy: true), Labels.to(device, copy: true), ClassNames);
@@ -71,5 +72,5 @@ public sealed class Cifar10Dataset : IDisposable
         Labels.Dispose();
     }
 
-    public override string ToString() => $"Cifar10Dataset({Count} images on {Device})";
+    public override string ToString() => $"ImageDataset({Count} images on {Device})";
 }

@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using Cifar10.Prediction;
+using Cifar10.Data;
 using SkiaSharp;
 using Xunit;
 
-namespace Cifar10.Tests.Prediction;
+namespace Cifar10.Tests.Data;
 
 public class ImageFileTests : IDisposable
 {

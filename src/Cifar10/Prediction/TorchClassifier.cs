@@ -1,0 +1,55 @@
+using Cifar10.Data;
+using Cifar10.Evaluation;
+using Cifar10.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cifar10.Prediction;
+
+/// <summary>A checkpoint's network on TorchSharp, in eval mode, with the normalisation and precision it trained with.</summary>
+public sealed class TorchClassifier : IImageClassifier
+{
+    readonly nn.Module<Tensor, Tensor> model;
+    readonly Device device;
+    readonly Normalization normalization;
+    readonly TestTimeAugmentation views;
+    readonly Lock gate = new();
+
+    TorchClassifier(nn.Module<Tensor, Tensor> model, CheckpointState state, Device device, bool tta)
+    {
+        this.model = model;
+        this.device = device;
+        normalization = state.Normalization;
+        views = tta ? TestTimeAugmentation.MirrorTranslate : TestTimeAugmentation.None;
+        ClassNames = state.ClassNames;
+    }
+
+    /// <summary>The network of a checkpoint folder, or of a run folder's best (else last) checkpoint.</summary>
+    public static TorchClassifier Load(string checkpoint, Device device, bool tta = false)
+    {
+        var (model, state) = Checkpoint.LoadModel(checkpoint, device);
+        if (state.ClassNames.Length == 0)
+        {
+            model.Dispose();
+            throw new CheckpointException($"checkpoint {checkpoint} does not record its class names");
+        }
+        return new TorchClassifier(model, state, device, tta);
+    }
+
+    public IReadOnlyList<string> ClassNames { get; }
+
+    public float[] Probabilities(ReadOnlyMemory<byte> images, int count)
+    {
+        // One forward pass at a time: a network's modules are not safe to call from two threads at once.
+        lock (gate)
+        {
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            var batch = torch.tensor(images.ToArray(), dtype: torch.uint8)
+                             .reshape(count, ImageDataset.Channels, ImageDataset.ImageSize, ImageDataset.ImageSize).to(device);
+            return Evaluator.Probabilities(model, normalization.Normalize(batch), views).cpu().contiguous().data<float>().ToArray();
+        }
+    }
+
+    public void Dispose() => model.Dispose();
+}
