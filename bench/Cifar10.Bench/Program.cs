@@ -1,18 +1,29 @@
-// Training-step throughput of the toolkit's networks, in images per second.
-// The PyTorch peer is bench/pytorch/step_throughput.py (same layers, batch, optimizer and
-// thread count); bench/run.sh runs both and prints the ratios.
+// The toolkit's benchmarks; each prints CSV lines that the scripts in bench/ put beside the PyTorch peer's.
 //
-//   dotnet run -c Release --project bench/Cifar10.Bench -- --models simple,resnet18 --batch 128 --threads 2 [--precision bf16]
+//   cifar10-bench [--models simple,resnet18] [--batch 128] [--threads 2] [--precision bf16]   training-step throughput (bench/run.sh)
+//   cifar10-bench inference [--models fast,resnet18,simple] [--threads 2] [--onnx-dir DIR]  inference latency and throughput (bench/inference.sh)
+//   cifar10-bench write-folder DATA OUT                                                       CIFAR-10 as an image folder of PNG files
+//   cifar10-bench folder-load ROOT                                                            decoding an image folder, cold and cached (bench/image-folder.sh)
+//   cifar10-bench make-checkpoint MODEL DIR                                                   an untrained checkpoint, for the server load benchmark (bench/serve-load.sh)
 //
-// --precision bf16 applies to networks that compute in bfloat16 (fast); the others stay fp32.
-//
-// Prints one CSV line per network: model,batch,threads,steps,seconds,images_per_s
+// The step benchmark's PyTorch peer is bench/pytorch/step_throughput.py (same layers, batch, optimizer and
+// thread count); --precision bf16 applies to networks that compute in bfloat16 (fast). It prints one CSV
+// line per network: model,batch,threads,steps,seconds,images_per_s
 using System.Diagnostics;
 using System.Globalization;
+using Cifar10.Bench;
 using Cifar10.Models;
 using Cifar10.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+
+switch (args.FirstOrDefault())
+{
+    case "inference": return Inference.Run(args[1..]);
+    case "write-folder": return FolderLoading.Write(args[1], args[2]);
+    case "folder-load": return FolderLoading.Measure(args[1]);
+    case "make-checkpoint": return MakeCheckpoint(args[1], args[2]);
+}
 
 var options = Args.Parse(args);
 torch.set_num_threads(options.Threads);
@@ -42,12 +53,23 @@ foreach (var name in options.Models)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{name},{options.Batch},{options.Threads},{options.Steps},{seconds:F3},{options.Batch * options.Steps / seconds:F1}"));
 }
+return 0;
 
 static void Run(TrainingStep step, Tensor images, Tensor labels)
 {
     using var scope = torch.NewDisposeScope();
     var (loss, _) = step.Run(images, labels, 0.01);
     loss.item<float>(); // the same synchronisation point as the training loop
+}
+
+// Inference speed does not depend on what the weights learned: a freshly initialised network serves as well.
+static int MakeCheckpoint(string model, string folder)
+{
+    var config = TrainSettings.Resolve([new("model", model), new("seed", "0")]);
+    using var network = Trainer.CreateModel(config, classCount: 10);
+    string[] classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+    Checkpoint.Save(folder, network, null, new CheckpointState { Model = model, ClassNames = classes, NumClasses = 10 });
+    return 0;
 }
 
 sealed record Args(string[] Models, int Batch, int Threads, int Warmup, int Steps, int Depth, string Precision)

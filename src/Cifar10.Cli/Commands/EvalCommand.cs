@@ -35,6 +35,7 @@ public static class EvalCommand
         command.SetAction(parsed =>
         {
             if (parsed.GetValue(batchSize) < 1) throw new ConfigException("batch size must be positive");
+            Runtime.DeviceSetup.CheckThreads(parsed.GetValue(threads)); // usage errors before anything is read
             var given = dataSettings.Given(parsed);
             var weightsFile = parsed.GetValue(weights);
             if ((parsed.GetValue(checkpoint) is null) == (weightsFile is null))

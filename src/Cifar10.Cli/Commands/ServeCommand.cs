@@ -42,9 +42,9 @@ public static class ServeCommand
                 MaxWait = TimeSpan.FromMilliseconds(parsed.GetValue(maxWait)), Top = parsed.GetValue(top), ModelName = Path.GetFullPath(model),
             };
             var app = PredictionServer.Build(classifier, options);
-            console.Out.WriteLine($"serving {model} ({classifier.ClassNames.Count} classes) on http://{options.Host}:{options.Port}/ — Ctrl-C stops after the requests in flight");
-            // Ctrl-C or SIGTERM: stop accepting, answer what is in flight, then exit.
             app.StartAsync().GetAwaiter().GetResult();
+            console.Out.WriteLine($"serving {model} ({classifier.ClassNames.Count} classes) on {string.Join(", ", app.Urls)} — Ctrl-C stops after the requests in flight");
+            // Ctrl-C or SIGTERM: stop accepting, answer what is in flight, then exit.
             try
             {
                 Task.Delay(Timeout.Infinite, console.Interrupt).GetAwaiter().GetResult();

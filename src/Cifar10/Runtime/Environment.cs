@@ -58,8 +58,13 @@ public static class DeviceSetup
 
     public static void SetThreads(int threads)
     {
+        CheckThreads(threads);
+        if (threads > 0) torch.set_num_threads(threads);
+    }
+
+    public static void CheckThreads(int threads)
+    {
         if (threads is < 0 or > MaxThreads)
             throw new ConfigException($"threads must be in 0..{MaxThreads} (got {threads})");
-        if (threads > 0) torch.set_num_threads(threads);
     }
 }

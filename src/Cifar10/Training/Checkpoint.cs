@@ -33,7 +33,7 @@ public sealed record CheckpointState
 /// <summary>A checkpoint to continue training from: its state, and the weights and optimizer state in its folder.</summary>
 public sealed record ResumePoint(string Folder, CheckpointState State)
 {
-    public void Restore(nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer)
+    public void Restore(nn.Module model, ITrainingOptimizer optimizer)
     {
         Checkpoint.LoadWeights(model, Folder);
         Checkpoint.LoadOptimizer(optimizer, Folder);
@@ -55,7 +55,7 @@ public static class Checkpoint
     public const string BestName = "best", LastName = "last";
     const string Writing = ".writing", Previous = ".previous";
 
-    public static void Save(string folder, nn.Module model, TorchSharp.Modules.OptimizerHelper? optimizer, CheckpointState state)
+    public static void Save(string folder, nn.Module model, ITrainingOptimizer? optimizer, CheckpointState state)
     {
         Recover(folder);
         var staging = folder + Writing;
@@ -63,7 +63,7 @@ public static class Checkpoint
         Directory.CreateDirectory(staging);
 
         model.save(Path.Combine(staging, ModelFile));
-        optimizer?.save_state_dict(Path.Combine(staging, OptimizerFile));
+        optimizer?.Save(Path.Combine(staging, OptimizerFile));
         AtomicFile.WriteJson(Path.Combine(staging, StateFile), state);
 
         // After Recover a stale .previous can only sit beside a whole checkpoint, which is newer.
@@ -157,13 +157,13 @@ public static class Checkpoint
         }
     }
 
-    public static void LoadOptimizer(TorchSharp.Modules.OptimizerHelper optimizer, string folder)
+    public static void LoadOptimizer(ITrainingOptimizer optimizer, string folder)
     {
         var file = Path.Combine(folder, OptimizerFile);
         if (!File.Exists(file)) throw new CheckpointException($"checkpoint {folder} has no {OptimizerFile}");
         try
         {
-            optimizer.load_state_dict(file);
+            optimizer.Load(file);
         }
         catch (Exception e)
         {

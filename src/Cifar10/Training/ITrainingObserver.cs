@@ -20,14 +20,14 @@ public sealed record StepProgress(int Epoch, int Epochs, int Step, int StepsPerE
 /// that saves them. An observer may ask training to stop (early stopping, a time budget).
 /// </summary>
 public sealed class EpochEnd(EpochMetrics metrics, bool isBest, IReadOnlyList<(long Step, double LearningRate)> learningRates,
-                             CheckpointState state, nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer)
+                             CheckpointState state, nn.Module<Tensor, Tensor> model, ITrainingOptimizer optimizer)
 {
     public EpochMetrics Metrics { get; } = metrics;
     public bool IsBest { get; } = isBest;
     public IReadOnlyList<(long Step, double LearningRate)> LearningRates { get; } = learningRates;
     public CheckpointState State { get; } = state;
     public nn.Module<Tensor, Tensor> Model { get; } = model;
-    public OptimizerHelper Optimizer { get; } = optimizer;
+    public ITrainingOptimizer Optimizer { get; } = optimizer;
 
     /// <summary>Why training stops after this epoch, if an observer asked it to.</summary>
     public string? StopReason { get; private set; }

@@ -38,6 +38,7 @@ public sealed class LearningRateSchedule
             ScheduleKind.Cosine => baseRate * 0.5 * (1 + Math.Cos(Math.PI * progress)),
             ScheduleKind.OneCycle => OneCycle(baseRate, progress),
             ScheduleKind.Triangle => baseRate * Triangle(step, totalSteps),
+            ScheduleKind.Linear => baseRate * (1 - (double)step / totalSteps),
             _ => throw new ArgumentOutOfRangeException(nameof(config), config.Schedule, "unknown schedule"),
         };
         if (warmupSteps > 0 && step < warmupSteps)

@@ -4,9 +4,11 @@ using Cifar10.Evaluation;
 
 namespace Cifar10.Training;
 
-public enum OptimizerKind { Sgd, Adam, AdamW }
+/// <summary>Muon orthogonalises the updates of the weight matrices and hands the rest to <see cref="TrainConfig.MuonFallback"/>.</summary>
+public enum OptimizerKind { Sgd, Adam, AdamW, Muon }
 
-public enum ScheduleKind { Constant, Step, Multistep, Cosine, OneCycle, Triangle }
+/// <summary>Linear: from the peak straight down to zero at the last step (airbench94_muon's).</summary>
+public enum ScheduleKind { Constant, Step, Multistep, Cosine, OneCycle, Triangle, Linear }
 
 /// <summary>What the convolutions of a network compute in. Auto is fp32 (see <see cref="Precision"/>).</summary>
 public enum PrecisionMode { Auto, Fp32, Bf16 }
@@ -37,6 +39,14 @@ public sealed record TrainConfig
     public bool Nesterov { get; init; }
     public double WeightDecay { get; init; } = 5e-4;
     public double LabelSmoothing { get; init; }
+    /// <summary>Muon: the learning rate of the weight matrices at the schedule's peak (the other parameters take <see cref="LearningRate"/>).</summary>
+    public double MuonLearningRate { get; init; } = 0.02;
+    public double MuonMomentum { get; init; } = 0.95;
+    public int MuonNewtonSchulzSteps { get; init; } = 5;
+    /// <summary>Muon: the optimizer of the parameters Muon leaves alone (biases, norm parameters, the output layer).</summary>
+    public OptimizerKind MuonFallback { get; init; } = OptimizerKind.Sgd;
+    /// <summary>sgd: learning-rate multiplier of the output layer (its decay step unchanged). 1 = no special treatment.</summary>
+    public double HeadLrScale { get; init; } = 1;
     /// <summary>Rescale the gradients so that their global L2 norm is at most this; 0 = no clipping.</summary>
     public double ClipGradNorm { get; init; }
 

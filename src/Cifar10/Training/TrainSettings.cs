@@ -45,6 +45,18 @@ public static class TrainSettings
         new Setting<double>("norm-bias-lr-scale", "sgd: learning-rate multiplier of batch-norm biases (their decay step unchanged)",
             c => c.NormBiasLrScale, (c, v) => c with { NormBiasLrScale = v },
             v => v > 0 && double.IsFinite(v) ? null : $"norm-bias lr scale must be a positive finite number (got {Show(v)})"),
+        new Setting<double>("head-lr-scale", "sgd: learning-rate multiplier of the output layer (its decay step unchanged)",
+            c => c.HeadLrScale, (c, v) => c with { HeadLrScale = v },
+            v => v > 0 && double.IsFinite(v) ? null : $"head lr scale must be a positive finite number (got {Show(v)})"),
+        new Setting<double>("muon-lr", "muon: peak learning rate of the weight matrices", c => c.MuonLearningRate,
+            (c, v) => c with { MuonLearningRate = v },
+            v => v > 0 && double.IsFinite(v) ? null : $"muon learning rate must be a positive finite number (got {Show(v)})"),
+        new Setting<double>("muon-momentum", "muon: Nesterov momentum of the weight matrices", c => c.MuonMomentum,
+            (c, v) => c with { MuonMomentum = v }, v => v >= 0 && v < 1 ? null : $"muon momentum must be in [0, 1) (got {Show(v)})"),
+        new Setting<int>("muon-ns-steps", "muon: Newton–Schulz iterations per update", c => c.MuonNewtonSchulzSteps,
+            (c, v) => c with { MuonNewtonSchulzSteps = v }, v => v is >= 1 and <= 20 ? null : $"muon-ns-steps must be in 1..20 (got {v})"),
+        new Setting<OptimizerKind>("muon-fallback", "muon: the optimizer of the other parameters (biases, norms, the output layer)",
+            c => c.MuonFallback, (c, v) => c with { MuonFallback = v }, v => v != OptimizerKind.Muon ? null : "muon-fallback cannot be muon"),
         new Setting<double>("label-smoothing", "Cross-entropy label smoothing", c => c.LabelSmoothing, (c, v) => c with { LabelSmoothing = v },
             v => v >= 0 && v < 1 ? null : $"label smoothing must be in [0, 1) (got {Show(v)})"),
         new Setting<double>("clip-grad-norm", "Clip the gradients' global L2 norm to this (0 = off)", c => c.ClipGradNorm,
@@ -154,10 +166,14 @@ public static class TrainSettings
             if (setting.Check(config) is { } problem) throw new ConfigException(problem);
 
         var model = ModelCatalog.Get(config.Model);
-        Require(!config.Nesterov || (config.Optimizer == OptimizerKind.Sgd && config.Momentum > 0),
-                "nesterov needs the sgd optimizer with momentum > 0");
-        Require(config.NormBiasLrScale == 1 || config.Optimizer == OptimizerKind.Sgd,
+        // Under muon, --lr, --momentum, --nesterov, --weight-decay and the scales are the fallback's.
+        var plain = config.Optimizer == OptimizerKind.Muon ? config.MuonFallback : config.Optimizer;
+        Require(!config.Nesterov || (plain == OptimizerKind.Sgd && config.Momentum > 0),
+                "nesterov needs the sgd optimizer (or muon's sgd fallback) with momentum > 0");
+        Require(config.NormBiasLrScale == 1 || plain == OptimizerKind.Sgd,
                 "a norm-bias lr scale other than 1 needs the sgd optimizer");
+        Require(config.HeadLrScale == 1 || plain == OptimizerKind.Sgd,
+                "a head lr scale other than 1 needs the sgd optimizer");
         Require(!config.AlternatingFlip || config.HorizontalFlip, "alternating flips need flipping on (--flip true)");
         Require(config.WarmupEpochs <= config.Epochs, $"warm-up ({Show(config.WarmupEpochs)} epochs) must not be longer than the run ({config.Epochs} epochs)");
         Require(config.EarlyStop == 0 || config.ValidationSize > 0, "early stopping needs a validation set (--val-size > 0)");

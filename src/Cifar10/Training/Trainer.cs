@@ -161,7 +161,7 @@ public sealed class Trainer
     }
 
     (double Loss, double Accuracy, double[] LearningRates, double StepSeconds) TrainOneEpoch(
-        int epoch, ImageDataset data, Tensor firstEpochFlips, OptimizerHelper optimizer, LearningRateSchedule schedule,
+        int epoch, ImageDataset data, Tensor firstEpochFlips, ITrainingOptimizer optimizer, LearningRateSchedule schedule,
         int stepsPerEpoch, CheckpointState before, ITrainingObserver observer, CancellationToken cancellation)
     {
         model.train();

@@ -12,12 +12,12 @@ namespace Cifar10.Training;
 public sealed class TrainingStep
 {
     readonly nn.Module<Tensor, Tensor> model;
-    readonly optim.Optimizer optimizer;
+    readonly ITrainingOptimizer optimizer;
     readonly double labelSmoothing;
     readonly double clipGradNorm;
     readonly Parameter[] clipped;
 
-    public TrainingStep(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, double labelSmoothing, double clipGradNorm = 0)
+    public TrainingStep(nn.Module<Tensor, Tensor> model, ITrainingOptimizer optimizer, double labelSmoothing, double clipGradNorm = 0)
     {
         this.model = model;
         this.optimizer = optimizer;
@@ -29,14 +29,14 @@ public sealed class TrainingStep
     /// <summary>Returns the batch's mean loss and its logits (both in the caller's dispose scope).</summary>
     public (Tensor Loss, Tensor Logits) Run(Tensor normalizedImages, Tensor labels, double learningRate)
     {
-        OptimizerFactory.SetLearningRate(optimizer, learningRate);
+        optimizer.SetLearningRate(learningRate);
         var logits = model.forward(normalizedImages);
         var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: labelSmoothing);
         model.zero_grad(); // to None, so frozen parameters (no gradient) are skipped by the optimizer
         loss.backward();
         if (clipGradNorm > 0)
             nn.utils.clip_grad_norm_(clipped, clipGradNorm); // parameters without a gradient are skipped
-        optimizer.step();
+        optimizer.Step();
         return (loss, logits);
     }
 }

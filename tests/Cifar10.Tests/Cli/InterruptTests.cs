@@ -68,11 +68,11 @@ public class InterruptTests : IDisposable
     {
         if (!OperatingSystem.IsLinux()) return;
         var run = Path.Combine(root, "final-eval");
-        // One epoch, then the test set with six test-time views, two images at a time: many seconds of evaluation.
-        using (var train = Cli.Start(["train", "--epochs", "1", "--test-tta", "true", "--eval-batch-size", "2", "--out", run, .. Cli.Tiny]))
+        // One epoch, then the test set with six test-time views, five images at a time: seconds of evaluation.
+        using (var train = Cli.Start(["train", "--epochs", "1", "--test-tta", "true", "--eval-batch-size", "5", "--out", run, .. Cli.Tiny]))
         {
             Assert.True(train.WaitUntil(() => File.Exists(Path.Combine(run, "best", Checkpoint.StateFile)), TimeSpan.FromMinutes(2)), train.Err);
-            Thread.Sleep(1500);
+            Thread.Sleep(800);
             Assert.False(train.HasExited, "the test evaluation ended before the signal: make it longer");
             train.Signal(CliProcess.SigInt);
             Assert.Equal(Program.Interrupted, train.WaitForExit(Soon));

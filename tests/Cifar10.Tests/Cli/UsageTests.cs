@@ -25,7 +25,7 @@ public class UsageTests : IDisposable
     [InlineData("train --model tutorial --depth 9", "tutorial depth must be between 2 and 4 (got 9)")]
     [InlineData("summary --model tutorial --depth 9", "tutorial depth must be between 2 and 4 (got 9)")]
     [InlineData("train --model deep --dropout 1.5", "dropout probability must be in [0, 1), got 1.5")]
-    [InlineData("train --resume x --out y", "--out and --force do not go with it")]
+    [InlineData("train --resume x --out y", "--out, --force and --init-from do not go with it")]
     [InlineData("sweep --model simple --vary lr=0.1,0.1", "lists the value 0.1 more than once")]
     [InlineData("sweep --model simple --vary model=simple,nope", "unknown model 'nope'")]
     [InlineData("sweep --model simple --vary depth=2,3", "has no depth")]

@@ -24,7 +24,7 @@ public class CheckpointTests : IDisposable
         using (var loss = model.forward(x).sum())
         {
             loss.backward();
-            optimizer.step(); // creates momentum buffers worth saving
+            optimizer.Step(); // creates momentum buffers worth saving
         }
 
         var state = new CheckpointState { Epoch = 5, GlobalStep = 50, BestValAccuracy = 0.5, BestEpoch = 4, Model = "tutorial", Depth = 2, ClassNames = TinyData.ClassNames };
@@ -36,7 +36,7 @@ public class CheckpointTests : IDisposable
 
         var (loaded, loadedState) = Checkpoint.LoadModel(folder, CPU);
         using var _ = loaded;
-        Assert.Equal(state with { ClassNames = [] }, loadedState with { ClassNames = [] });
+        Assert.Equal(state with { ClassNames = [], Mean = [], Std = [] }, loadedState with { ClassNames = [], Mean = [], Std = [] });
         Assert.Equal(state.ClassNames, loadedState.ClassNames);
         foreach (var ((name, a), (_, b)) in model.named_parameters().Zip(loaded.named_parameters()))
             Assert.True(a.allclose(b, rtol: 0, atol: 0), $"{name} differs");

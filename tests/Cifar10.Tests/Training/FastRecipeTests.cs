@@ -128,10 +128,10 @@ public class FastRecipeTests
         using var model = new FastNet();
         var config = Configs.Fast;
         using var optimizer = OptimizerFactory.Create(config, model);
-        var groups = optimizer.ParamGroups.Cast<TorchSharp.Modules.SGD.ParamGroup>().ToList();
+        var groups = ((TorchOptimizer)optimizer).Inner.ParamGroups.Cast<TorchSharp.Modules.SGD.ParamGroup>().ToList();
         Assert.Equal(2, groups.Count);
         Assert.Equal(6, groups[0].Parameters.Count()); // the six batch-norm biases
-        OptimizerFactory.SetLearningRate(optimizer, 0.5);
+        optimizer.SetLearningRate(0.5);
         Assert.Equal(0.5 * 64, groups[0].LearningRate, 12);
         Assert.Equal(0.5, groups[1].LearningRate, 12);
         var biasOptions = (TorchSharp.Modules.SGD.Options)groups[0].Options;

@@ -17,7 +17,8 @@ public class TrainSettingsTests
     {
         ["model"] = "deep", ["recipe"] = "airbench94", ["epochs"] = "3", ["batch-size"] = "7", ["lr"] = "0.3", ["optimizer"] = "adam",
         ["momentum"] = "0.5", ["nesterov"] = "true", ["weight-decay"] = "0.01", ["norm-bias-lr-scale"] = "64",
-        ["label-smoothing"] = "0.1", ["clip-grad-norm"] = "2.5", ["schedule"] = "step", ["step-size"] = "4",
+        ["label-smoothing"] = "0.1", ["head-lr-scale"] = "0.5", ["muon-lr"] = "0.3", ["muon-momentum"] = "0.6",
+        ["muon-ns-steps"] = "3", ["muon-fallback"] = "adamw", ["clip-grad-norm"] = "2.5", ["schedule"] = "step", ["step-size"] = "4",
         ["milestones"] = "2 5", ["gamma"] = "0.5", ["warmup"] = "2", ["lookahead"] = "true", ["early-stop"] = "3",
         ["dropout"] = "0.2", ["depth"] = "4", ["dataset"] = "cifar100", ["labels"] = "coarse", ["test-size"] = "100",
         ["skip-bad-images"] = "true", ["val-size"] = "10", ["subset"] = "99", ["crop"] = "false",
@@ -26,7 +27,7 @@ public class TrainSettingsTests
         ["test-tta"] = "true",
     };
 
-    static readonly string[] NotSettings = ["--data", "--out", "--force", "--resume", "--help", "--verbose"];
+    static readonly string[] NotSettings = ["--data", "--out", "--force", "--resume", "--init-from", "--help", "--verbose"];
 
     static IEnumerable<PropertyInfo> ConfigProperties() =>
         typeof(TrainConfig).GetProperties(BindingFlags.Public | BindingFlags.Instance)

@@ -81,7 +81,7 @@ public class TrainerTests : IDisposable
         using var scope = NewDisposeScope();
         torch.manual_seed(1);
         using var model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10));
-        using var optimizer = optim.SGD(model.parameters(), 1.0); // lr 1, no momentum: the update is the gradient
+        using var optimizer = new TorchOptimizer(optim.SGD(model.parameters(), 1.0)); // lr 1, no momentum: the update is the gradient
         var before = model.parameters().Select(p => p.detach().clone()).ToList();
         var images = randn(16, 3, 32, 32) * 100; // large inputs, large gradients
         var labels = randint(0, 10, [16], dtype: int64);

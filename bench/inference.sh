@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Inference of fast, resnet18 and simple: TorchSharp vs ONNX Runtime (the exported model) vs PyTorch
+# (Debian's python3-torch on OpenBLAS), same machine, same threads, one invocation. Latency at batch 1
+# (p50/p99 of single-image calls) and throughput at batch 256, from uint8 images to probabilities.
+#
+#   bash bench/inference.sh [--models fast,resnet18,simple] [--threads N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+models=fast,resnet18,simple
+threads=$(nproc)
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --models) models=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+if ! /usr/bin/python3 -c "import torch" 2>/dev/null || ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
+  echo "installing Debian's python3-torch and OpenBLAS (the PyTorch peer) with apt-get..." >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
+fi
+dotnet build -c Release bench/Cifar10.Bench -v q -nologo >/dev/null
+ours=$(dotnet bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll inference --models "$models" --threads "$threads")
+theirs=$(cd bench/pytorch && /usr/bin/python3 inference.py --models "$models" --threads "$threads")
+
+cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
+torch_version=$(/usr/bin/python3 -c "import torch; print(torch.__version__)")
+echo "Machine: ${cpu}, $(nproc) cores; threads ${threads}; TorchSharp 0.107.0 (libtorch 2.10.0), ONNX Runtime 1.31.1, PyTorch ${torch_version}"
+echo
+printf '%s\n%s\n' "$ours" "$(echo "$theirs" | tail -n +2)" | python3 bench/inference_table.py
+echo
+echo "(batch 1: p50 / p99 latency of one call; the ratio compares images/s of the faster of TorchSharp and ONNX Runtime with PyTorch's)"
