@@ -15,17 +15,14 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-if ! /usr/bin/python3 -c "import torch" 2>/dev/null || ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
-  echo "installing Debian's python3-torch and OpenBLAS (the PyTorch peer) with apt-get..." >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
-fi
+# The PyTorch peer runs on OpenBLAS (libopenblas0-pthread), installed with python3-torch by:
+source bench/pytorch-peer.sh
 dotnet build -c Release bench/Cifar10.Bench -v q -nologo >/dev/null
 ours=$(dotnet bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll inference --models "$models" --threads "$threads")
 theirs=$(cd bench/pytorch && /usr/bin/python3 inference.py --models "$models" --threads "$threads")
 
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
-torch_version=$(/usr/bin/python3 -c "import torch; print(torch.__version__)")
-echo "Machine: ${cpu}, $(nproc) cores; threads ${threads}; TorchSharp 0.107.0 (libtorch 2.10.0), ONNX Runtime 1.31.1, PyTorch ${torch_version}"
+echo "Machine: ${cpu}, $(nproc) cores; threads ${threads}; TorchSharp 0.107.0 (libtorch 2.10.0), ONNX Runtime 1.31.1, PyTorch ${peer_torch_version}"
 echo
 printf '%s\n%s\n' "$ours" "$(echo "$theirs" | tail -n +2)" | python3 bench/inference_table.py
 echo

@@ -30,22 +30,16 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# The peer on an optimised BLAS: without libopenblas0-pthread Debian's PyTorch runs its matrix products on
-# the reference BLAS (libblas3), measured ~40x slower, which would make every ratio flatter us.
-if ! /usr/bin/python3 -c "import torch" 2>/dev/null || ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
-  echo "installing Debian's python3-torch (the PyTorch peer) and OpenBLAS with apt-get..." >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
-fi
+# The PyTorch peer runs on OpenBLAS (libopenblas0-pthread), installed with python3-torch by:
+source bench/pytorch-peer.sh
 
 dotnet build -c Release bench/Cifar10.Bench -v q -nologo >/dev/null
 ours=(dotnet bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll)
 theirs=(/usr/bin/python3 bench/pytorch/step_throughput.py)
 
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
-torch_version=$(/usr/bin/python3 -c "import torch; print(torch.__version__)")
 echo "Machine: ${cpu}, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; threads ${threads}; batch ${batch}; ${steps} timed steps after 3 warm-up, ${rounds} alternating rounds; precision ${precision} (fast only)"
-blas=$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || echo unknown)
-echo "TorchSharp 0.107.0 (libtorch 2.10.0, its own MKL/oneDNN) vs PyTorch ${torch_version} (BLAS: ${blas})"
+echo "TorchSharp 0.107.0 (libtorch 2.10.0, its own MKL/oneDNN) vs PyTorch ${peer_torch_version} (BLAS: ${peer_blas})"
 echo
 echo "| network | TorchSharp img/s | PyTorch img/s | ratio (median) | ratio range |"
 echo "| --- | ---: | ---: | ---: | ---: |"

@@ -48,6 +48,8 @@ public static class DownloadCommand
     public static DownloadOptions Options(CliConsole console) => new()
     {
         Progress = new DownloadProgressPrinter(console),
+        DecodeProgress = new DecodeProgressPrinter(console),
+        Log = console.Out.WriteLine,
     };
 }
 
@@ -72,5 +74,29 @@ sealed class DownloadProgressPrinter(CliConsole console) : IProgress<DownloadPro
         if (decile == lastDecile) return;
         lastDecile = decile;
         console.Out.WriteLine(text);
+    }
+}
+
+/// <summary>Shows image-folder decoding as a line rewritten in place on a terminal, every 10% in a log.</summary>
+sealed class DecodeProgressPrinter(CliConsole console) : IProgress<DecodeProgress>
+{
+    int lastDecile = -1;
+
+    public void Report(DecodeProgress value)
+    {
+        var text = $"decoding images {value.Done:N0} / {value.Total:N0} ({(double)value.Done / Math.Max(1, value.Total):P0})";
+        lock (this)
+        {
+            if (console.Interactive)
+            {
+                console.Out.Write($"\r{text}   ");
+                if (value.Done == value.Total) console.Out.WriteLine();
+                return;
+            }
+            int decile = value.Done * 10 / Math.Max(1, value.Total);
+            if (decile == lastDecile) return;
+            lastDecile = decile;
+            console.Out.WriteLine(text);
+        }
     }
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Cifar10.Prediction;
-using Cifar10.Runtime;
+using Cifar10.Runs;
 
 namespace Cifar10.Cli.Commands;
 
@@ -20,7 +20,8 @@ public static class PredictCommand
         var command = new Command("predict", "Classify image files with a trained checkpoint") { checkpoint, images, top, json, tta, device };
         command.SetAction(parsed =>
         {
-            using var predictor = new Predictor(parsed.GetRequiredValue(checkpoint), DeviceSetup.Resolve(parsed.GetValue(device)!), parsed.GetValue(tta));
+            using var session = Session.Open(new SessionOptions { Device = parsed.GetValue(device)! }, console.Interrupt);
+            using var predictor = new Predictor(session.Classifier(parsed.GetRequiredValue(checkpoint), parsed.GetValue(tta)));
             var predictions = predictor.Predict(parsed.GetRequiredValue(images), parsed.GetValue(top));
             foreach (var p in predictions)
             {

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Cifar10.Prediction;
-using Cifar10.Runtime;
+using Cifar10.Runs;
 using Cifar10.Serving;
 
 namespace Cifar10.Cli.Commands;
@@ -31,11 +31,11 @@ public static class ServeCommand
             if (parsed.GetValue(port) is < 0 or > 65535) throw new ConfigException($"--port must be in 0..65535 (got {parsed.GetValue(port)})");
             if (parsed.GetValue(maxBatch) < 1) throw new ConfigException("--max-batch must be at least 1");
             if (parsed.GetValue(maxWait) < 0) throw new ConfigException("--max-wait-ms must not be negative");
-            DeviceSetup.SetThreads(parsed.GetValue(threads));
+            using var session = Session.Open(new SessionOptions { Threads = parsed.GetValue(threads) }, console.Interrupt);
             var model = parsed.GetRequiredValue(checkpoint);
             using IImageClassifier classifier = model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
                 ? new OnnxClassifier(model, parsed.GetValue(threads))
-                : TorchClassifier.Load(model, TorchSharp.torch.CPU);
+                : session.Classifier(model);
             var options = new ServerOptions
             {
                 Host = parsed.GetValue(host)!, Port = parsed.GetValue(port), MaxBatch = parsed.GetValue(maxBatch),

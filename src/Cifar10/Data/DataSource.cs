@@ -19,7 +19,6 @@ public sealed record DataRequest
     public bool SkipBadImages { get; init; }
     public long Seed { get; init; }
     public DownloadOptions Download { get; init; } = new();
-    public IProgress<DecodeProgress>? DecodeProgress { get; init; }
 }
 
 /// <summary>
@@ -103,7 +102,7 @@ public abstract class DataSource
             var root = request.Data is { } given && Directory.Exists(given)
                 ? Path.GetFullPath(given)
                 : throw new DataException($"an image folder data set needs --data ROOT (a folder with {ImageFolder.TrainFolder}/CLASS/ subfolders){(request.Data is null ? "" : $"; {request.Data} is not a folder")}");
-            decoded = ImageFolder.Load(root, request.SkipBadImages, request.Download.CacheDir, request.DecodeProgress, request.Download.Log, cancellation);
+            decoded = ImageFolder.Load(root, request.SkipBadImages, request.Download.CacheDir, request.Download.DecodeProgress, request.Download.Log, cancellation);
             Folder = root;
             var manifest = decoded.Manifest;
             if (manifest.HasTestFolder && request.TestSize > 0)

@@ -20,6 +20,9 @@ public sealed record DownloadOptions
 
     public IProgress<DownloadProgress>? Progress { get; init; }
 
+    /// <summary>Decoding progress of an image folder (on every core; the cache makes later runs skip it).</summary>
+    public IProgress<DecodeProgress>? DecodeProgress { get; init; }
+
     /// <summary>One-line notes for the user ("extracting …"); null stays silent.</summary>
     public Action<string>? Log { get; init; }
 

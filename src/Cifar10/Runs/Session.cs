@@ -82,6 +82,9 @@ public sealed class Session : IDisposable
     /// <summary>The network of a checkpoint (or a run folder's best, else last), on this device, in eval mode.</summary>
     public (nn.Module<Tensor, Tensor> Model, CheckpointState State) LoadModel(string checkpoint) => Checkpoint.LoadModel(checkpoint, Device);
 
+    /// <summary>The network of a checkpoint as a classifier of images (predict, serve), on this device.</summary>
+    public Prediction.TorchClassifier Classifier(string checkpoint, bool tta = false) => Prediction.TorchClassifier.Load(checkpoint, Device, tta);
+
     /// <summary>Throws unless <paramref name="state"/>'s network classifies this data set's classes.</summary>
     public void CheckClassesMatch(CheckpointState state, string checkpoint)
     {

@@ -14,13 +14,7 @@ public class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => Cifar10.Tests.Cli.Cli.Run(args);
 
     static void AssertOneLineError(string err, string expected)
     {

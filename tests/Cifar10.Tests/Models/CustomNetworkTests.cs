@@ -53,12 +53,7 @@ public class CustomNetworkTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        return (Program.Run(args, output, error), output.ToString(), error.ToString());
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => Cifar10.Tests.Cli.Cli.Run(args);
 
     static readonly string[] Small = ["--subset", "512", "--val-size", "256", "--batch-size", "64", "--threads", "1", "--data", RealData.Folder];
 

@@ -16,26 +16,20 @@ public class RealDataTrainingTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        return (Program.Run(args, output, error), output.ToString(), error.ToString());
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => Cifar10.Tests.Cli.Cli.Run(args);
 
     [Fact]
     public void TheDefaultFastRecipeOnASubsetBeatsFortyPercentInThreeEpochs()
     {
         // `train` with no --model runs the fast recipe (whitening init, lookahead, alternating
-        // flips, reflect crops, triangle schedule, batch 1024). 3 epochs of 6,144 images is 18
-        // steps; the full test set is measured without TTA to keep this test short. Seed 0 gives
-        // 47.2% on the project machine; chance is 10%.
+        // flips, reflect crops, triangle schedule, batch 1024). 3 epochs of 3,072 images is 9
+        // steps; the full test set is measured without TTA to keep this test short. Chance is 10%.
         var run = Path.Combine(root, "fast");
-        var (code, output, error) = Run("train", "--subset", "6144", "--epochs", "3", "--test-tta", "false",
+        var (code, output, error) = Run("train", "--subset", "3072", "--epochs", "3", "--test-tta", "false",
                                         "--seed", "0", "--data", RealData.Folder, "--out", run);
         Assert.True(code == 0, error + output);
         var results = JsonSerializer.Deserialize<RunResults>(File.ReadAllText(Path.Combine(run, RunFolder.ResultsFile)), JsonFiles.Options)!;
-        Assert.True(results.TestAccuracy > 0.40, $"test accuracy {results.TestAccuracy:P2}");
+        Assert.True(results.TestAccuracy > 0.30, $"test accuracy {results.TestAccuracy:P2}");
         var manifest = JsonSerializer.Deserialize<RunManifest>(File.ReadAllText(Path.Combine(run, RunFolder.ConfigFile)), JsonFiles.Options)!;
         Assert.Equal("fast", manifest.Config.Model);
         Assert.Equal(PrecisionMode.Fp32, manifest.Config.Precision); // "auto", resolved and recorded
@@ -46,15 +40,15 @@ public class RealDataTrainingTests : IDisposable
     public void TrainingOnASubsetLearnsFarAboveChanceAndWritesEverything()
     {
         var run = Path.Combine(root, "tutorial");
-        var (code, output, error) = Run("train", "--model", "tutorial", "--depth", "3", "--subset", "20000", "--val-size", "2000",
-                                        "--epochs", "4", "--batch-size", "64", "--lr", "0.05", "--schedule", "onecycle",
+        var (code, output, error) = Run("train", "--model", "tutorial", "--depth", "3", "--subset", "8000", "--val-size", "2000",
+                                        "--epochs", "3", "--batch-size", "64", "--lr", "0.05", "--schedule", "onecycle",
                                         "--seed", "1", "--data", RealData.Folder, "--out", run);
         Assert.True(code == 0, error + output);
 
         var results = JsonSerializer.Deserialize<RunResults>(File.ReadAllText(Path.Combine(run, RunFolder.ResultsFile)), JsonFiles.Options)!;
-        // Chance is 10%; four short epochs of this small network reach well over 45%.
-        Assert.True(results.TestAccuracy > 0.45, $"test accuracy {results.TestAccuracy:P2}");
-        Assert.Equal(4, results.EpochsCompleted);
+        // Chance is 10%; three short epochs of this small network reach well over 35%.
+        Assert.True(results.TestAccuracy > 0.35, $"test accuracy {results.TestAccuracy:P2}");
+        Assert.Equal(3, results.EpochsCompleted);
         foreach (var file in new[] { "config.json", "metrics.csv", "lr.csv", "report.html", "confusion_matrix.png", "samples.png" })
             Assert.True(File.Exists(Path.Combine(run, file)), $"{file} missing");
         var confusion = File.ReadAllLines(Path.Combine(run, "confusion_matrix.csv")).Skip(1)
