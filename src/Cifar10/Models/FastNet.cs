@@ -85,13 +85,17 @@ public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAw
 
     public override Tensor forward(Tensor input)
     {
+        // Intermediates die here rather than with the caller's step scope: autograd keeps what the
+        // backward needs by itself, and everything else (a 250 MB conv output at batch 1024) would
+        // otherwise stay alive through the backward.
+        using var scope = NewDisposeScope();
         var x = functional.gelu(whiten.call(ChannelsLast(input)));
         x = block1.call(x);
         x = block2.call(x);
         x = block3.call(x);
-        x = functional.max_pool2d(x, kernel_size: 3);
+        x = LeanMaxPool.Apply(x, kernel: 3);
         x = x.flatten(1);
-        return head.call(x) * LogitScale;
+        return (head.call(x) * LogitScale).MoveToOuterDisposeScope();
     }
 
     /// <summary>In float32, whatever <see cref="ComputeType"/> is; memory layout is the runtime's business.</summary>
@@ -179,11 +183,12 @@ internal sealed class FastBlock : Module<Tensor, Tensor>, IOnnxExportable
 
     public override Tensor forward(Tensor input)
     {
+        using var scope = NewDisposeScope(); // see FastNet.forward
         var x = conv1.call(input);
-        x = functional.max_pool2d(x, kernel_size: 2);
+        x = LeanMaxPool.Apply(x, kernel: 2);
         x = functional.gelu(norm1.call(x.@float()));
         x = conv2.call(x);
-        return functional.gelu(norm2.call(x.@float()));
+        return functional.gelu(norm2.call(x.@float())).MoveToOuterDisposeScope();
     }
 
     public string ExportOnnx(OnnxGraph g, string x)

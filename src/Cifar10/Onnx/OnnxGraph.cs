@@ -179,7 +179,7 @@ public sealed class OnnxGraph
     {
         IOnnxExportable exportable => exportable.ExportOnnx(this, x),
         Sequential sequential => sequential.named_children().Aggregate(x, (value, child) => Module(child.module, value)),
-        Conv2d conv => Conv(x, conv.weight!, conv.bias, conv.stride, conv.padding, conv.dilation, conv.groups),
+        Conv2d conv => Conv(x, conv.weight!, conv.bias, conv.stride, conv.padding ?? throw new NotSupportedException("a Conv2d with padding given by name (same, valid) has no ONNX export: give it numeric padding"), conv.dilation, conv.groups),
         NormBase norm => BatchNorm(norm, x),
         Linear linear => Linear(linear, x),
         ReLU => Relu(x),

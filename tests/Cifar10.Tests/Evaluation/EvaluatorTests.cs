@@ -67,6 +67,6 @@ public class EvaluatorTests
         var pieces = Evaluator.Evaluate(model, data, CPU, batchSize: 7, TestTimeAugmentation.MirrorTranslate);
         Assert.Equal(whole.Predictions, pieces.Predictions);
         Assert.Equal(whole.Loss, pieces.Loss, 5);
-        Assert.Equal(Batches.Count(50, 7), 8);
+        Assert.Equal(8, Batches.Count(50, 7));
     }
 }
