@@ -24,13 +24,14 @@ fi
 dotnet build -c Release src/Cifar10.Cli -v q -nologo >/dev/null
 dotnet build -c Release bench/Cifar10.Bench -v q -nologo >/dev/null
 work=$(mktemp -d /tmp/cifar10-serve-load-XXXXXX)
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+server=
+trap '[ -n "$server" ] && kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 dotnet bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll make-checkpoint "$model" "$work/checkpoint"
 # A 64x48 photo-like PNG: decoding and resizing are part of every request.
 python3 - "$work/image.png" <<'PY'
 import struct, sys, zlib
 w, h = 64, 48
-raw = b"".join(b"\x00" + bytes((x * 4 % 256, y * 5 % 256, (x * y) % 256) for x in range(w)) for y in range(h))
+raw = b"".join(b"\x00" + bytes(v for x in range(w) for v in (x * 4 % 256, y * 5 % 256, (x * y) % 256)) for y in range(h))
 chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
 open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
                               + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
