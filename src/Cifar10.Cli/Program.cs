@@ -28,6 +28,7 @@ public static class Program
         culture.NumberFormat.PercentNegativePattern = 1;
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICulture = culture;
         CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = culture;
+        Cifar10.Runtime.ProcessMemory.ReturnLargeBlocksOnFree(); // the peak of a training step (README, Results)
         return Run(args, Console.Out, Console.Error);
     }
 

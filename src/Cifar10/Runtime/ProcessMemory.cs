@@ -12,14 +12,42 @@ namespace Cifar10.Runtime;
 /// from its arenas, which fragment and keep their free pages. Together they made resident memory climb
 /// by 44% over the 10-epoch fast recipe although no tensor outlived its step. A full collection and
 /// <c>malloc_trim(0)</c> run once per epoch, outside the training steps; a fixed low mmap threshold
-/// would instead cost a page fault on every touch of every activation (29% system time, measured).
+/// would instead cost a page fault on every touch of every activation (29% system time, measured),
+/// so the tool fixes it at 4 MiB only (<see cref="ReturnLargeBlocksOnFree"/>).
 /// </remarks>
 public static class ProcessMemory
 {
     [DllImport("libc", EntryPoint = "malloc_trim")]
     static extern int MallocTrim(nuint pad);
 
+    [DllImport("libc", EntryPoint = "mallopt")]
+    static extern int MallOpt(int parameter, int value);
+
+    const int MmapThresholdParameter = -3; // glibc's M_MMAP_THRESHOLD
+
     static bool noMallocTrim = !OperatingSystem.IsLinux();
+
+    /// <summary>
+    /// Makes glibc's malloc take every block of <paramref name="bytes"/> or more straight from the OS
+    /// (mmap) and return it on free, instead of raising its threshold to 32 MiB after the first frees.
+    /// Activations of 4 to 32 MiB then leave no freed pages behind inside a training step, which is
+    /// where the process's peak is. Process-wide, so the tool calls it at start and a library user may;
+    /// 4 MiB rather than a low value: only tensors that size pay the page faults (one epoch of the fast
+    /// recipe: peak 2,155,276 → 2,054,008 kB, wall time +1%, measured).
+    /// Does nothing where the C library is not glibc.
+    /// </summary>
+    public static void ReturnLargeBlocksOnFree(int bytes = 4 << 20)
+    {
+        if (noMallocTrim) return;
+        try
+        {
+            MallOpt(MmapThresholdParameter, bytes);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            noMallocTrim = true;
+        }
+    }
 
     /// <summary>Collects managed garbage (running finalizers, which free native memory) and returns free
     /// heap pages to the OS; the second step is skipped where the C library has no malloc_trim (musl, macOS, Windows).</summary>
