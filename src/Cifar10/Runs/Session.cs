@@ -56,6 +56,14 @@ public sealed class Session : IDisposable
     /// <summary>The test split.</summary>
     public ImageDataset Test => test ??= Data.ReadTest();
 
+    /// <summary>Lets go of the test split until its next use (training does not need it held through every step).
+    /// A dataset taken from <see cref="Test"/> before is disposed with it.</summary>
+    public void ReleaseTest()
+    {
+        test?.Dispose();
+        test = null;
+    }
+
     /// <summary>
     /// The training images a config trains on: the seeded validation split, then the subset, with the
     /// statistics of the whole training split. The full training set is read, split and let go, so only

@@ -79,7 +79,10 @@ public static class TrainingRun
             throw new ConfigException($"the data in {data.Folder} differs from the data run {existing!.Path} was trained on (SHA-256 {data.Fingerprint.CombinedSha256[..12]}… vs {previous.DataSha256[..12]}…)");
         config = config with { Dataset = data.Kind }; // config.json records what ran: "auto" becomes the kind found
         var (train, validation, normalization) = session.Training(config);
-        var test = session.Test;
+        // Read now, so that a damaged test file fails before the training and not after it; then let go
+        // until the test evaluation, so that its images are not resident through every training step.
+        int testCount = session.Test.Count;
+        session.ReleaseTest();
         using var model = session.CreateModel(config);
         Trainer.CheckCanTrain(config, model, train.Count);
         var resumeFrom = existing is null ? null : Checkpoint.ResumeFrom(existing.Last);
@@ -111,7 +114,7 @@ public static class TrainingRun
                     Created = DateTimeOffset.Now,
                 });
             observer.Message($"run folder: {run.Path}");
-            observer.Message($"data: {data.Name} in {data.Folder} ({train.Count:N0} train, {validation.Count:N0} validation, {test.Count:N0} test, {data.ClassNames.Count} classes)");
+            observer.Message($"data: {data.Name} in {data.Folder} ({train.Count:N0} train, {validation.Count:N0} validation, {testCount:N0} test, {data.ClassNames.Count} classes)");
             observer.Message($"model: {config.Model} ({config.Recipe} recipe), {config.Precision.ToString().ToLowerInvariant()}; {config.Epochs} epochs of batch {config.BatchSize}");
 
             var outcome = new Trainer(config, model, session.Device, normalization)
@@ -132,7 +135,7 @@ public static class TrainingRun
                 TotalSeconds = total.Elapsed.TotalSeconds,
                 Finished = DateTimeOffset.Now,
             };
-            RunReportBuilder.Write(run, testResult, test, cancellation);
+            RunReportBuilder.Write(run, testResult, session.Test, cancellation);
             run.WriteResults(results); // last: a run with results.json is finished, report included
             return new TrainSummary(run.Path, outcome, results, testResult);
         }
