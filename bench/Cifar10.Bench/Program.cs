@@ -4,6 +4,7 @@
 //   cifar10-bench inference [--models fast,resnet18,simple] [--threads 2] [--onnx-dir DIR]  inference latency and throughput (bench/inference.sh)
 //   cifar10-bench write-folder DATA OUT                                                       CIFAR-10 as an image folder of PNG files
 //   cifar10-bench folder-load ROOT                                                            decoding an image folder, cold and cached (bench/image-folder.sh)
+//   cifar10-bench tta CHECKPOINT --data PATH [--confidence 0.9,0.8] [--batch 500]              test-time augmentation policies, timed (bench/tta-policy.sh)
 //   cifar10-bench make-checkpoint MODEL DIR                                                   an untrained checkpoint, for the server load benchmark (bench/serve-load.sh)
 //
 // The step benchmark's PyTorch peer is bench/pytorch/step_throughput.py (same layers, batch, optimizer and
@@ -23,11 +24,12 @@ switch (args.FirstOrDefault())
     case "write-folder": return FolderLoading.Write(args[1], args[2]);
     case "folder-load": return FolderLoading.Measure(args[1]);
     case "make-checkpoint": return MakeCheckpoint(args[1], args[2]);
+    case "tta": return TtaPolicy.Run(args[1..]);
 }
 
 var options = Args.Parse(args);
 torch.set_num_threads(options.Threads);
-Console.WriteLine("model,batch,threads,steps,seconds,images_per_s");
+Console.WriteLine("model,batch,threads,steps,seconds,images_per_s,forward_ms,backward_ms,optimizer_ms");
 foreach (var name in options.Models)
 {
     // The network's recipe, resolved as `train` resolves it, with the optimizer the PyTorch peer uses
@@ -50,8 +52,11 @@ foreach (var name in options.Models)
     var clock = Stopwatch.StartNew();
     for (int i = 0; i < options.Steps; i++) Run(step, images, labels);
     double seconds = clock.Elapsed.TotalSeconds;
+    // Then the same steps again, timed phase by phase (on the CPU every op has finished when it returns).
+    var phases = new StepPhases(model, optimizer, config.LabelSmoothing);
+    for (int i = 0; i < options.Steps; i++) phases.Run(images, labels);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{name},{options.Batch},{options.Threads},{options.Steps},{seconds:F3},{options.Batch * options.Steps / seconds:F1}"));
+        $"{name},{options.Batch},{options.Threads},{options.Steps},{seconds:F3},{options.Batch * options.Steps / seconds:F1},{phases.Milliseconds(options.Steps)}"));
 }
 return 0;
 

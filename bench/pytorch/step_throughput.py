@@ -2,7 +2,8 @@
 
 Same networks (models.py), same batch, same optimizer (SGD lr 0.01, momentum 0.9,
 weight decay 5e-4), same thread count, same synthetic normalised input. Prints one CSV line
-per network: model,batch,threads,steps,seconds,images_per_s
+per network: model,batch,threads,steps,seconds,images_per_s,
+forward_ms,backward_ms,optimizer_ms (the same steps again, timed phase by phase)
 
     /usr/bin/python3 bench/pytorch/step_throughput.py --models simple,resnet18 --batch 128 --threads 2
 """
@@ -28,7 +29,7 @@ def main():
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
-    print("model,batch,threads,steps,seconds,images_per_s")
+    print("model,batch,threads,steps,seconds,images_per_s,forward_ms,backward_ms,optimizer_ms")
     for name in args.models.split(","):
         torch.manual_seed(0)
         model = build(name, depth=args.depth)
@@ -54,7 +55,23 @@ def main():
         for _ in range(args.steps):
             step()
         seconds = time.perf_counter() - start
-        print(f"{name},{args.batch},{args.threads},{args.steps},{seconds:.3f},{args.batch * args.steps / seconds:.1f}", flush=True)
+
+        # Then the same steps again, timed phase by phase (on the CPU every op has finished when it returns).
+        phases = [0.0, 0.0, 0.0]
+        for _ in range(args.steps):
+            t0 = time.perf_counter()
+            loss = F.cross_entropy(model(images), labels)
+            t1 = time.perf_counter()
+            optimizer.zero_grad()
+            loss.backward()
+            t2 = time.perf_counter()
+            optimizer.step()
+            t3 = time.perf_counter()
+            loss.item()
+            for i, d in enumerate((t1 - t0, t2 - t1, t3 - t2)):
+                phases[i] += d
+        ms = ",".join(f"{1000 * p / args.steps:.1f}" for p in phases)
+        print(f"{name},{args.batch},{args.threads},{args.steps},{seconds:.3f},{args.batch * args.steps / seconds:.1f},{ms}", flush=True)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,13 @@ public sealed record RunResults
     public bool TestTta { get; init; }
     /// <summary>Why training stopped before its last epoch (early stopping), or null.</summary>
     public string? StopReason { get; init; }
+    /// <summary>The epochs (training and validation).</summary>
     public double TrainSeconds { get; init; }
+    /// <summary>The final test evaluation (test-time augmentation included).</summary>
+    public double TestSeconds { get; init; }
+    /// <summary>Writing report.html and its plots.</summary>
+    public double ReportSeconds { get; init; }
+    /// <summary>From the start of the run to results.json: the rest is set-up (data, network, data-dependent initialisation).</summary>
     public double TotalSeconds { get; init; }
     public DateTimeOffset Finished { get; init; }
 }

@@ -18,7 +18,8 @@ public static class TestEvaluation
         using (model)
         {
             session.CheckClassesMatch(state, checkpoint);
-            return Evaluator.Evaluate(model, session.Test, session.Device, config.EvalBatchSize, config.TestViews, cancellation, state.Normalization);
+            return Evaluator.Evaluate(model, session.Test, session.Device, config.EvalBatchSize, config.TestViews, cancellation, state.Normalization,
+                                      allViewsBelowConfidence: config.TtaConfidence);
         }
     }
 }

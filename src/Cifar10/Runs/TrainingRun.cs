@@ -120,7 +120,11 @@ public static class TrainingRun
             var outcome = new Trainer(config, model, session.Device, normalization)
                 .Fit(train, validation, new Observers(new RunFolderObserver(run), observer), cancellation, resumeFrom,
                      initializeFromData: initFrom is null);
+            var clock = Stopwatch.StartNew();
             var testResult = TestEvaluation.Run(run, config, session, cancellation);
+            double testSeconds = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            RunReportBuilder.Write(run, testResult, session.Test, cancellation);
             var results = new RunResults
             {
                 EpochsCompleted = outcome.EpochsCompleted,
@@ -132,10 +136,11 @@ public static class TrainingRun
                 TestTta = config.TestTta,
                 StopReason = outcome.StopReason,
                 TrainSeconds = outcome.Seconds,
+                TestSeconds = testSeconds,
+                ReportSeconds = clock.Elapsed.TotalSeconds,
                 TotalSeconds = total.Elapsed.TotalSeconds,
                 Finished = DateTimeOffset.Now,
             };
-            RunReportBuilder.Write(run, testResult, session.Test, cancellation);
             run.WriteResults(results); // last: a run with results.json is finished, report included
             return new TrainSummary(run.Path, outcome, results, testResult);
         }

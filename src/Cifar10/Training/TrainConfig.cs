@@ -102,6 +102,9 @@ public sealed record TrainConfig
     public PrecisionMode Precision { get; init; } = PrecisionMode.Auto;
     /// <summary>Measure the final test accuracy with test-time augmentation (mirror and ±1 pixel translations).</summary>
     public bool TestTta { get; init; }
+    /// <summary>With <see cref="TestTta"/>: only images whose plain view's confidence (top probability) is
+    /// below this get every view; the others keep the plain prediction. 1 gives every image every view.</summary>
+    public double TtaConfidence { get; init; } = 1;
 
     /// <summary>Throws <see cref="ConfigException"/> naming the first invalid setting.</summary>
     public TrainConfig Validated() => TrainSettings.Validate(this);

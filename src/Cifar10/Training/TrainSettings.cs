@@ -117,6 +117,10 @@ public static class TrainSettings
             c => c.Precision, (c, v) => c with { Precision = v }),
         new Setting<bool>("test-tta", "Final test accuracy with test-time augmentation (mirror, one-pixel shifts)", c => c.TestTta,
             (c, v) => c with { TestTta = v }),
+        new Setting<double>("tta-confidence",
+            "With test-tta: every view only for images whose plain view's top probability is below this; the others keep the plain prediction (1 = every image)",
+            c => c.TtaConfidence, (c, v) => c with { TtaConfidence = v },
+            v => v > 0 && v <= 1 ? null : $"tta-confidence must be in (0, 1] (got {Show(v)})"),
     ];
 
     /// <summary>The setting called <paramref name="name"/> (its option name without dashes).</summary>

@@ -13,10 +13,12 @@ public class EvaluatorTests
     sealed class Counting(nn.Module<Tensor, Tensor> inner) : nn.Module<Tensor, Tensor>("Counting")
     {
         public readonly List<long> LiveAtCall = [];
+        public readonly List<long> BatchSizes = [];
 
         public override Tensor forward(Tensor input)
         {
             LiveAtCall.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            BatchSizes.Add(input.shape[0]);
             return inner.forward(input);
         }
     }
@@ -44,6 +46,35 @@ public class EvaluatorTests
             .Select(v => network.forward(v.View).softmax(1) * v.Weight)
             .Aggregate((a, b) => a + b);
         Assert.True(probabilities.allclose(expected, rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Fact]
+    public void OnlyImagesBelowTheConfidenceThresholdGetEveryView()
+    {
+        torch.manual_seed(0);
+        using var network = new SimpleNet();
+        network.eval();
+        using var model = new Counting(network);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var batch = randn(16, 3, 32, 32);
+        var plain = network.forward(batch).softmax(1);
+        var all = Evaluator.Probabilities(network, batch, TestTimeAugmentation.MirrorTranslate);
+        var confidence = plain.max(1).values;
+        double threshold = confidence.median().item<float>(); // about half the images below it
+        var uncertain = confidence.lt(threshold);
+        long below = uncertain.sum().item<long>();
+        Assert.InRange(below, 1, 15);
+
+        var probabilities = Evaluator.Probabilities(model, batch, TestTimeAugmentation.MirrorTranslate, allViewsBelowConfidence: threshold);
+
+        // One plain pass over the batch, then the five other views of the uncertain images only.
+        Assert.Equal([16L, below, below, below, below, below], model.BatchSizes);
+        Assert.True(probabilities[uncertain].allclose(all[uncertain], rtol: 1e-5, atol: 1e-6));
+        Assert.True(probabilities[uncertain.logical_not()].eq(plain[uncertain.logical_not()]).all().item<bool>());
+        // A threshold of 1 is every view for every image; one no image is below is the plain view.
+        Assert.True(Evaluator.Probabilities(network, batch, TestTimeAugmentation.MirrorTranslate, 1).eq(all).all().item<bool>());
+        Assert.True(Evaluator.Probabilities(network, batch, TestTimeAugmentation.MirrorTranslate, 1e-9).eq(plain).all().item<bool>());
     }
 
     [Fact]
