@@ -29,13 +29,18 @@ csv=$(dotnet bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll tta "$che
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
 echo "Machine: ${cpu}, $(nproc) cores; run ${run}; test set of ${data}"
 echo
-echo "$csv" | python3 -c '
+echo "$csv" > "$run/tta-policy.csv"
+python3 - "$run/tta-policy.csv" <<'PY'
 import csv, sys
-rows = list(csv.DictReader(sys.stdin))
+rows = list(csv.DictReader(open(sys.argv[1])))
 full = next(r for r in rows if r["policy"] == "all")
 print("| policy | test accuracy | images given all views | forward passes per image | seconds | time vs all views |")
 print("| --- | ---: | ---: | ---: | ---: | ---: |")
 for r in rows:
     name = {"plain": "plain view", "all": "all 6 views"}.get(r["policy"], "all 6 below confidence " + r["confidence"])
-    print(f"| {name} | {float(r[\"accuracy\"]):.2%} | {float(r[\"all_views_fraction\"]):.1%} | {r[\"forwards_per_image\"]} "
-          f"| {float(r[\"seconds\"]):.1f} | {float(r[\"seconds\"]) / float(full[\"seconds\"]):.2f}× |")'
+    seconds = float(r["seconds"])
+    print(f"| {name} | {float(r['accuracy']):.2%} | {float(r['all_views_fraction']):.1%} | {r['forwards_per_image']} "
+          f"| {seconds:.1f} | {seconds / float(full['seconds']):.2f}× |")
+PY
+echo
+echo "(the CSV is kept as $run/tta-policy.csv)"
