@@ -110,8 +110,8 @@ public static class Evaluator
     public static Tensor Probabilities(nn.Module<Tensor, Tensor> model, Tensor normalized, TestTimeAugmentation tta,
                                        double allViewsBelowConfidence = 1)
     {
-        var views = Views(normalized, tta);
-        if (views.Count == 1 || allViewsBelowConfidence >= 1) return WeightedMean(model, views);
+        // (The other views of the whole batch are built only when every image gets them.)
+        if (tta == TestTimeAugmentation.None || allViewsBelowConfidence >= 1) return WeightedMean(model, Views(normalized, tta));
 
         using var scope = torch.NewDisposeScope();
         var plain = WeightedMean(model, [(normalized, 1.0)]);

@@ -23,12 +23,19 @@ public class EvaluatorTests
         }
     }
 
+    /// <summary>The same untrained network in eval mode every time (seed 0); the generator stays seeded for the test's data.</summary>
+    static SimpleNet SeededNetwork()
+    {
+        torch.manual_seed(0);
+        var network = new SimpleNet();
+        network.eval();
+        return network;
+    }
+
     [Fact]
     public void TestTimeViewsRunOneAfterAnotherSoMemoryStaysAtOnePass()
     {
-        torch.manual_seed(0);
-        using var network = new SimpleNet();
-        network.eval();
+        using var network = SeededNetwork();
         using var model = new Counting(network);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -51,9 +58,7 @@ public class EvaluatorTests
     [Fact]
     public void OnlyImagesBelowTheConfidenceThresholdGetEveryView()
     {
-        torch.manual_seed(0);
-        using var network = new SimpleNet();
-        network.eval();
+        using var network = SeededNetwork();
         using var model = new Counting(network);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
