@@ -5,6 +5,7 @@
 //   cifar10-bench write-folder DATA OUT                                                       CIFAR-10 as an image folder of PNG files
 //   cifar10-bench folder-load ROOT                                                            decoding an image folder, cold and cached (bench/image-folder.sh)
 //   cifar10-bench tta CHECKPOINT --data PATH [--confidence 0.9,0.8] [--batch 500]              test-time augmentation policies, timed (bench/tta-policy.sh)
+//   cifar10-bench accuracy-plot CSV PNG                                                      test accuracy against wall time, from series,minutes,accuracy lines (bench/time-to-accuracy.sh)
 //   cifar10-bench make-checkpoint MODEL DIR                                                   an untrained checkpoint, for the server load benchmark (bench/serve-load.sh)
 //
 // The step benchmark's PyTorch peer is bench/pytorch/step_throughput.py (same layers, batch, optimizer and
@@ -25,6 +26,7 @@ switch (args.FirstOrDefault())
     case "folder-load": return FolderLoading.Measure(args[1]);
     case "make-checkpoint": return MakeCheckpoint(args[1], args[2]);
     case "tta": return TtaPolicy.Run(args[1..]);
+    case "accuracy-plot": return AccuracyPlot(args[1], args[2]);
 }
 
 var options = Args.Parse(args);
@@ -70,6 +72,15 @@ static void Run(TrainingStep step, Tensor images, Tensor labels, StepTimes? time
 }
 
 // Inference speed does not depend on what the weights learned: a freshly initialised network serves as well.
+static int AccuracyPlot(string csv, string png)
+{
+    var runs = File.ReadLines(csv).Skip(1).Select(line => line.Split(','))
+        .Select(f => (Series: f[0], Minutes: double.Parse(f[1], CultureInfo.InvariantCulture), Accuracy: double.Parse(f[2], CultureInfo.InvariantCulture)));
+    Cifar10.Reporting.Plots.AccuracyVersusTime(png, runs.GroupBy(r => r.Series)
+        .Select(g => (g.Key, (IReadOnlyList<(double, double)>)g.Select(r => (r.Minutes, r.Accuracy)).ToList())).ToList());
+    return 0;
+}
+
 static int MakeCheckpoint(string model, string folder)
 {
     var config = TrainSettings.Resolve([new("model", model), new("seed", "0")]);

@@ -39,6 +39,29 @@ public static partial class Plots
         Save(plot, path);
     }
 
+    /// <summary>
+    /// Test accuracy (percent) against wall time (minutes) of finished runs, one marker per run and one colour per
+    /// series (a recipe, or a recipe on another engine): where time-to-accuracy comparisons are read at a glance.
+    /// </summary>
+    public static void AccuracyVersusTime(string path, IReadOnlyList<(string Label, IReadOnlyList<(double Minutes, double Accuracy)> Runs)> series)
+    {
+        var plot = NewPlot("Test accuracy against wall time", "Wall time (minutes)", "Test accuracy (%)");
+        int drawn = 0;
+        foreach (var (entry, i) in series.Select((entry, i) => (entry, i)))
+        {
+            var runs = entry.Runs.Where(r => double.IsFinite(r.Minutes) && double.IsFinite(r.Accuracy)).ToList();
+            if (runs.Count == 0) continue;
+            var markers = plot.Add.Scatter(runs.Select(r => r.Minutes).ToArray(), runs.Select(r => r.Accuracy * 100).ToArray(), SeriesColor(i));
+            markers.LegendText = entry.Label;
+            markers.LineWidth = 0; // separate runs: nothing lies between them
+            markers.MarkerSize = 10;
+            drawn++;
+        }
+        if (drawn == 0) AnnotateNoData(plot, "No finished runs");
+        else plot.ShowLegend(Alignment.LowerRight);
+        Save(plot, path);
+    }
+
     private static void AddGroupedBars(Plot plot, IReadOnlyList<double> fractions, double offset, string legend, Color color)
     {
         var bars = fractions

@@ -28,7 +28,7 @@ public class ModelCatalogTests
         Assert.Equal(["deep", "wide"], ModelCatalog.All.Where(m => m.HasDropout).Select(m => m.Name));
         Assert.Equal(["tutorial"], ModelCatalog.All.Where(m => m.HasDepth).Select(m => m.Name));
         Assert.Equal(["fast"], ModelCatalog.All.Where(m => m.SupportsBf16).Select(m => m.Name));
-        Assert.Equal(["fast"], ModelCatalog.All.Where(m => m.DefaultRecipe == "airbench94").Select(m => m.Name));
+        Assert.Equal(["fast"], ModelCatalog.All.Where(m => m.DefaultRecipe == "muon").Select(m => m.Name));
     }
 
     [Fact]

@@ -59,7 +59,10 @@ public class PlotsTests
         Plots.OverlaidValidationCurves(directory.Combine("curves.png"),
             [("with val", SyntheticReportData.Epochs(5, true, new Random(1))), ("no val", SyntheticReportData.Epochs(5, false, new Random(2)))]);
         Plots.OverlaidValidationCurves(directory.Combine("no-curves.png"), []);
-        foreach (var name in new[] { "words.png", "none.png", "curves.png", "no-curves.png" })
+        Plots.AccuracyVersusTime(directory.Combine("time.png"),
+            [("muon", [(34.9, 0.9075), (double.NaN, 0.9)]), ("airbench94", [(44.0, 0.9072)]), ("unfinished", [])]);
+        Plots.AccuracyVersusTime(directory.Combine("no-time.png"), []);
+        foreach (var name in new[] { "words.png", "none.png", "curves.png", "no-curves.png", "time.png", "no-time.png" })
             ReportAssert.ValidPngFile(directory.Combine(name));
     }
 

@@ -60,15 +60,15 @@ public class SweepPlanTests
     [Fact]
     public void TheRecipeFollowsEachTrialsModel()
     {
-        // On top of the default (fast, airbench94): resnet18 gets the classic recipe, not lr 1.5 and batch 1024.
+        // On top of the default (fast, muon): resnet18 gets the classic recipe, not muon's optimizer and batch 2000.
         var trials = SweepPlan.Expand([], [VariedSetting.Parse("model=fast,resnet18")]);
-        Assert.Equal(("airbench94", 1024, 1.5, ScheduleKind.Triangle, true),
-                     (trials[0].Config.Recipe, trials[0].Config.BatchSize, trials[0].Config.LearningRate, trials[0].Config.Schedule, trials[0].Config.Lookahead));
-        Assert.Equal(("classic", 128, 0.1, ScheduleKind.Cosine, false),
-                     (trials[1].Config.Recipe, trials[1].Config.BatchSize, trials[1].Config.LearningRate, trials[1].Config.Schedule, trials[1].Config.Lookahead));
+        Assert.Equal(("muon", OptimizerKind.Muon, 2000, ScheduleKind.Linear),
+                     (trials[0].Config.Recipe, trials[0].Config.Optimizer, trials[0].Config.BatchSize, trials[0].Config.Schedule));
+        Assert.Equal(("classic", OptimizerKind.Sgd, 128, ScheduleKind.Cosine),
+                     (trials[1].Config.Recipe, trials[1].Config.Optimizer, trials[1].Config.BatchSize, trials[1].Config.Schedule));
         // --model simple --vary model=fast: fast trains with its own recipe; the explicit settings still apply.
         trials = SweepPlan.Expand([new("model", "simple"), new("epochs", "3")], [VariedSetting.Parse("model=fast")]);
-        Assert.Equal(("fast", "airbench94", 1024, 3), (trials[0].Config.Model, trials[0].Config.Recipe, trials[0].Config.BatchSize, trials[0].Config.Epochs));
+        Assert.Equal(("fast", "muon", 2000, 3), (trials[0].Config.Model, trials[0].Config.Recipe, trials[0].Config.BatchSize, trials[0].Config.Epochs));
     }
 
     [Fact]

@@ -144,14 +144,14 @@ public class FastRecipeTests
     }
 
     [Fact]
-    public void FastIsTheDefaultModelWithAirbenchsRecipeAndOtherNetworksKeepTheClassicDefaults()
+    public void FastIsTheDefaultModelWithTheMuonRecipeAndOtherNetworksKeepTheClassicDefaults()
     {
         var fast = TrainSettings.Resolve([]);
         Assert.Equal("fast", fast.Model);
-        Assert.Equal("airbench94", fast.Recipe);
-        Assert.Equal(Recipes.Airbench94.Defaults with { Model = "fast" }, fast);
-        Assert.Equal(1024, fast.BatchSize);
-        Assert.True(fast.Lookahead && fast.AlternatingFlip && fast.TestTta);
+        Assert.Equal("muon", fast.Recipe);
+        Assert.Equal(Recipes.Muon.Defaults with { Model = "fast" }, fast);
+        Assert.Equal((OptimizerKind.Muon, 2000, 0.6), (fast.Optimizer, fast.BatchSize, fast.TtaConfidence));
+        Assert.True(!fast.Lookahead && fast.AlternatingFlip && fast.TestTta);
         var classic = Configs.For("ResNet18");
         Assert.Equal("resnet18", classic.Model);
         Assert.Equal("classic", classic.Recipe);

@@ -177,6 +177,6 @@ public class TrainSettingsTests
     {
         Assert.Contains("1024 (airbench94), 128 (classic)", TrainSettings.Describe(TrainSettings.Get("batch-size")));
         Assert.EndsWith("[default: 0]", TrainSettings.Describe(TrainSettings.Get("cutout")));
-        Assert.Contains("airbench94 for fast", TrainSettings.Describe(TrainSettings.Recipe));
+        Assert.Contains("muon for fast", TrainSettings.Describe(TrainSettings.Recipe));
     }
 }
