@@ -71,7 +71,6 @@ static void Run(TrainingStep step, Tensor images, Tensor labels, StepTimes? time
     loss.item<float>(); // the same synchronisation point as the training loop
 }
 
-// Inference speed does not depend on what the weights learned: a freshly initialised network serves as well.
 static int AccuracyPlot(string csv, string png)
 {
     var runs = File.ReadLines(csv).Skip(1).Select(line => line.Split(','))
@@ -81,6 +80,7 @@ static int AccuracyPlot(string csv, string png)
     return 0;
 }
 
+// Inference speed does not depend on what the weights learned: a freshly initialised network serves as well.
 static int MakeCheckpoint(string model, string folder)
 {
     var config = TrainSettings.Resolve([new("model", model), new("seed", "0")]);
