@@ -22,7 +22,8 @@ train simple-10ep --model simple --epochs 10 --batch-size 64 --lr 0.02 --schedul
 "${cli[@]}" sweep --data "$data" --out "$out/tutorial-depth" --model tutorial --epochs 5 --batch-size 64 --lr 0.05 \
   --schedule onecycle --seed 0 --vary depth=2,3,4 >"$out/tutorial-depth.log" 2>&1
 
-cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
+# shellcheck source=bench/machine.sh
+source bench/machine.sh
 echo "Machine: ${cpu}, $(nproc) cores; TorchSharp 0.107.0 (libtorch 2.10.0), fp32"
 echo
 echo "| run | command | best val acc | test acc | train time |"

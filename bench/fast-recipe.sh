@@ -52,7 +52,8 @@ if [ "$skip_steps" = false ]; then
                bash bench/run.sh --models wide,resnet18 --batch 128 --steps 10 --threads "$threads" | grep '^| [a-z]' | grep -v '^| network')
 fi
 
-cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
+# shellcheck source=bench/machine.sh
+source bench/machine.sh
 echo "Machine: ${cpu}, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; TorchSharp 0.107.0 (libtorch 2.10.0); threads ${threads}"
 echo
 if [ -n "$step_table" ]; then

@@ -10,7 +10,8 @@ dotnet build -c Release bench/Cifar10.Bench -v q -nologo >/dev/null
 folder=runs/bench/cifar10-png
 bench=(dotnet bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll)
 [ -d "$folder/test" ] || "${bench[@]}" write-folder "$data" "$folder"
-cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
+# shellcheck source=bench/machine.sh
+source bench/machine.sh
 echo "Machine: ${cpu}, $(nproc) cores; $(find "$folder" -name '*.png' | wc -l) PNG files in $folder"
 echo
 "${bench[@]}" folder-load "$folder" | python3 -c '

@@ -21,7 +21,8 @@ dotnet build -c Release bench/Cifar10.Bench -v q -nologo >/dev/null
 ours=$(dotnet bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll inference --models "$models" --threads "$threads")
 theirs=$(cd bench/pytorch && /usr/bin/python3 inference.py --models "$models" --threads "$threads")
 
-cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
+# shellcheck source=bench/machine.sh
+source bench/machine.sh
 echo "Machine: ${cpu}, $(nproc) cores; threads ${threads}; TorchSharp 0.107.0 (libtorch 2.10.0), ONNX Runtime 1.31.1, PyTorch ${peer_torch_version}"
 echo
 printf '%s\n%s\n' "$ours" "$(echo "$theirs" | tail -n +2)" | python3 bench/inference_table.py

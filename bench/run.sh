@@ -40,7 +40,8 @@ dotnet build -c Release bench/Cifar10.Bench -v q -nologo >/dev/null
 ours=(dotnet bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll)
 theirs=(/usr/bin/python3 bench/pytorch/step_throughput.py)
 
-cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
+# shellcheck source=bench/machine.sh
+source bench/machine.sh
 echo "Machine: ${cpu}, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; threads ${threads}; batch ${batch}; ${steps} timed steps after 3 warm-up, ${rounds} alternating rounds; precision ${precision} (fast only)"
 echo "TorchSharp 0.107.0 (libtorch 2.10.0, its own MKL/oneDNN) vs PyTorch ${peer_torch_version} (BLAS: ${peer_blas})"
 echo

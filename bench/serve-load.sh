@@ -44,7 +44,8 @@ wrk.body = f:read("*all")
 f:close()
 LUA
 
-cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
+# shellcheck source=bench/machine.sh
+source bench/machine.sh
 echo "Machine: ${cpu}, $(nproc) cores; network ${model} (TorchSharp); ${connections} connections for ${seconds} s (wrk -t2)"
 echo
 echo "| server | requests/s | p50 latency | p99 latency | failed requests | images per forward pass |"

@@ -4,10 +4,11 @@
 # which reads that run's config.json: same recipe, seed, epochs, threads and data files). Prints a table per run,
 # the mean and spread per recipe, the speed-up over the first recipe, and draws accuracy against wall time.
 #
-#   bash bench/time-to-accuracy.sh [DATA] [--recipes "airbench94 muon"] [--seeds "0 1 2"] [--peer-seeds "0 1 2"]
+#   bash bench/time-to-accuracy.sh [DATA] [--recipes "airbench94 muon muon@4"] [--seeds "0 1 2"] [--peer-seeds "0 1 2"]
 #                                  [--epochs N] [--table-only]
 #
-# --epochs shortens every recipe's schedule (the 90% and 85% targets); --peer-seeds chooses the seeds whose
+# RECIPE@N runs a recipe with its schedule shortened to N epochs (the 90% and 85% targets), beside the full
+# recipes it is compared with; --epochs N does so for every recipe that names none. --peer-seeds chooses the seeds whose
 # PyTorch peer runs ("" for none); --table-only trains nothing and shows the finished runs among those asked for. One run takes 35-45 min on the 2-core project machine, the peer about as long,
 # so the full 2 recipes × 3 seeds × 2 engines is about 8 h. Finished runs (results.json, or the peer's JSON) are not
 # run again; everything lives in runs/time-to-accuracy/RECIPE[-eN]-seedS{,.log,.time,-pytorch.*}.
@@ -45,17 +46,21 @@ dotnet build -c Release src/Cifar10.Cli -v q -nologo >/dev/null
 dotnet build -c Release bench/Cifar10.Bench -v q -nologo >/dev/null
 cli=(dotnet src/Cifar10.Cli/bin/Release/net10.0/cifar10.dll)
 
-run_name() { echo "$out/$1${epochs:+-e$epochs}-seed$2"; }
+# A recipe as asked for: "muon" (its own schedule, or --epochs) or "muon@4" (4 epochs).
+recipe_of() { echo "${1%@*}"; }
+epochs_of() { if [[ $1 == *@* ]]; then echo "${1#*@}"; else echo "$epochs"; fi; }
+run_name() { local n; n=$(epochs_of "$1"); echo "$out/$(recipe_of "$1")${n:+-e$n}-seed$2"; }
 
 # One heavy job at a time: with 2 cores, two runs side by side would each measure the other.
-for recipe in $recipes; do
+for spec in $recipes; do
   for seed in $seeds; do
     [ "$table_only" = false ] || continue
-    run=$(run_name "$recipe" "$seed")
+    run=$(run_name "$spec" "$seed")
+    n=$(epochs_of "$spec")
     if [ ! -f "$run/results.json" ]; then
       echo "training $run ..." >&2
-      /usr/bin/time -v -o "$run.time" "${cli[@]}" train --recipe "$recipe" --seed "$seed" --threads "$threads" \
-        ${epochs:+--epochs "$epochs"} --data "$data" --out "$run" --force >"$run.log" 2>&1 \
+      /usr/bin/time -v -o "$run.time" "${cli[@]}" train --recipe "$(recipe_of "$spec")" --seed "$seed" --threads "$threads" \
+        ${n:+--epochs "$n"} --data "$data" --out "$run" --force >"$run.log" 2>&1 \
         || { echo "run $run failed, see $run.log" >&2; exit 1; }
     fi
     if [[ " $peer_seeds " == *" $seed "* ]] && ! /usr/bin/python3 -c "import json,sys; json.load(open(sys.argv[1]))['test_accuracy']" "$run-pytorch.json" 2>/dev/null; then
@@ -67,17 +72,16 @@ for recipe in $recipes; do
   done
 done
 
-cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
-cpu_model=$(grep -m1 "^model[[:space:]]*:" /proc/cpuinfo | cut -d: -f2 | xargs)
-bf16=$(grep -q avx512_bf16 /proc/cpuinfo && echo "with" || echo "without")
-echo "Machine: ${cpu} (family 6 model ${cpu_model}, ${bf16} AVX-512 BF16), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; threads ${threads}"
+# shellcheck source=bench/machine.sh
+source bench/machine.sh
+echo "Machine: ${cpu}, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; threads ${threads}"
 echo "Ours: TorchSharp 0.107.0 (libtorch 2.10.0). Peer: PyTorch ${peer_torch_version} (Debian), BLAS ${peer_blas}"
 echo "Data: ${data}. Wall time: /usr/bin/time, from command start to the printed test accuracy; peak RSS: the same."
 echo
 runs=()
-for recipe in $recipes; do
+for spec in $recipes; do
   for seed in $seeds; do
-    run=$(run_name "$recipe" "$seed")
+    run=$(run_name "$spec" "$seed")
     if [ -f "$run/results.json" ]; then runs+=("$run"); else echo "(no finished run $run)" >&2; fi
   done
 done
@@ -132,16 +136,17 @@ for r in rows:
           f"| {gib(r['peak'])} | {peer} |")
 
 print()
-print("| recipe | runs | test acc, mean ± sd | wall, mean ± sd | speed-up over the first recipe |")
-print("| --- | ---: | ---: | ---: | ---: |")
-recipes = list(dict.fromkeys(r["recipe"] for r in rows))
-first_wall = statistics.mean(r["wall"] for r in rows if r["recipe"] == recipes[0])
-for recipe in recipes:
-    mine = [r for r in rows if r["recipe"] == recipe]
+print("| recipe | epochs | runs | test acc, mean ± sd | wall, mean ± sd | speed-up over the first |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
+schedules = list(dict.fromkeys((r["recipe"], r["epochs"]) for r in rows))
+first_wall = statistics.mean(r["wall"] for r in rows if (r["recipe"], r["epochs"]) == schedules[0])
+for recipe, epochs in schedules:
+    mine = [r for r in rows if (r["recipe"], r["epochs"]) == (recipe, epochs)]
     walls = [r["wall"] / 60 for r in mine]
-    print(f"| {recipe} | {len(mine)} | {spread([r['accuracy'] * 100 for r in mine], '.2f')}% | {spread(walls, '.1f')} min "
+    print(f"| {recipe} | {epochs} | {len(mine)} | {spread([r['accuracy'] * 100 for r in mine], '.2f')}% | {spread(walls, '.1f')} min "
           f"| {first_wall / 60 / statistics.mean(walls):.2f}× |")
 
+# One series per recipe and engine: its schedule lengths are the points of one accuracy-time curve.
 with open(sys.argv[1], "w") as csv:
     csv.write("series,minutes,accuracy\n")
     for r in rows:

@@ -26,7 +26,8 @@ checkpoint="$run/last"
 dotnet build -c Release bench/Cifar10.Bench -v q -nologo >/dev/null
 csv=$(dotnet bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll tta "$checkpoint" --data "$data" --confidence "$confidence")
 
-cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
+# shellcheck source=bench/machine.sh
+source bench/machine.sh
 echo "Machine: ${cpu}, $(nproc) cores; run ${run}; test set of ${data}"
 echo
 echo "$csv" > "$run/tta-policy.csv"
