@@ -4,14 +4,16 @@
 # which reads that run's config.json: same recipe, seed, epochs, threads and data files). Prints a table per run,
 # the mean and spread per recipe, the speed-up over the first recipe, and draws accuracy against wall time.
 #
-#   bash bench/time-to-accuracy.sh [DATA] [--recipes "airbench94 muon muon@4"] [--seeds "0 1 2"] [--peer-seeds "0 1 2"]
+#   bash bench/time-to-accuracy.sh [DATA] [--recipes "airbench94:5682407 muon muon@4"] [--seeds "0 1 2"] [--peer-seeds "0 1 2"]
 #                                  [--epochs N] [--table-only]
 #
-# RECIPE@N runs a recipe with its schedule shortened to N epochs (the 90% and 85% targets), beside the full
-# recipes it is compared with; --epochs N does so for every recipe that names none. --peer-seeds chooses the seeds whose
+# A recipe is RECIPE[@EPOCHS][:COMMIT]. RECIPE@N runs it with its schedule shortened to N epochs (the 90% and 85%
+# targets); --epochs N does so for every recipe that names none. RECIPE:COMMIT runs it with the toolkit as it was
+# at that commit (built in a git worktree, runs/time-to-accuracy/build-COMMIT): the baseline a speed-up is measured
+# against is the old recipe on the old code, on the same machine. --peer-seeds chooses the seeds whose
 # PyTorch peer runs ("" for none); --table-only trains nothing and shows the finished runs among those asked for. One run takes 35-45 min on the 2-core project machine, the peer about as long,
 # so the full 2 recipes × 3 seeds × 2 engines is about 8 h. Finished runs (results.json, or the peer's JSON) are not
-# run again; everything lives in runs/time-to-accuracy/RECIPE[-eN]-seedS{,.log,.time,-pytorch.*}.
+# run again; everything lives in runs/time-to-accuracy/RECIPE[-eN][-COMMIT]-seedS{,.log,.time,-pytorch.*}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=../shared/data/cifar-10-binary.tar.gz
@@ -44,12 +46,27 @@ fi
 source bench/pytorch-peer.sh
 dotnet build -c Release src/Cifar10.Cli -v q -nologo >/dev/null
 dotnet build -c Release bench/Cifar10.Bench -v q -nologo >/dev/null
-cli=(dotnet src/Cifar10.Cli/bin/Release/net10.0/cifar10.dll)
 
-# A recipe as asked for: "muon" (its own schedule, or --epochs) or "muon@4" (4 epochs).
-recipe_of() { echo "${1%@*}"; }
-epochs_of() { if [[ $1 == *@* ]]; then echo "${1#*@}"; else echo "$epochs"; fi; }
-run_name() { local n; n=$(epochs_of "$1"); echo "$out/$(recipe_of "$1")${n:+-e$n}-seed$2"; }
+# A recipe as asked for: "muon" (its own schedule, or --epochs), "muon@4" (4 epochs), "airbench94:5682407" (the
+# toolkit at that commit).
+commit_of() { if [[ $1 == *:* ]]; then echo "${1#*:}"; fi; }
+recipe_of() { local r=${1%%:*}; echo "${r%@*}"; }
+epochs_of() { local r=${1%%:*}; if [[ $r == *@* ]]; then echo "${r#*@}"; else echo "$epochs"; fi; }
+run_name() {
+  local n c; n=$(epochs_of "$1"); c=$(commit_of "$1")
+  echo "$out/$(recipe_of "$1")${n:+-e$n}${c:+-$c}-seed$2"
+}
+# The tool that trains a recipe: this checkout's, or the one built at the recipe's commit.
+cli_for() {
+  local c; c=$(commit_of "$1")
+  if [ -z "$c" ]; then echo "src/Cifar10.Cli/bin/Release/net10.0/cifar10.dll"; return; fi
+  local tree="$out/build-$c"
+  if [ ! -f "$tree/src/Cifar10.Cli/bin/Release/net10.0/cifar10.dll" ]; then
+    [ -d "$tree" ] || git worktree add --detach "$tree" "$c" >&2
+    dotnet build -c Release "$tree/src/Cifar10.Cli" -v q -nologo >&2
+  fi
+  echo "$tree/src/Cifar10.Cli/bin/Release/net10.0/cifar10.dll"
+}
 
 # One heavy job at a time: with 2 cores, two runs side by side would each measure the other.
 for spec in $recipes; do
@@ -58,8 +75,9 @@ for spec in $recipes; do
     run=$(run_name "$spec" "$seed")
     n=$(epochs_of "$spec")
     if [ ! -f "$run/results.json" ]; then
+      cli=$(cli_for "$spec")
       echo "training $run ..." >&2
-      /usr/bin/time -v -o "$run.time" "${cli[@]}" train --recipe "$(recipe_of "$spec")" --seed "$seed" --threads "$threads" \
+      /usr/bin/time -v -o "$run.time" dotnet "$cli" train --recipe "$(recipe_of "$spec")" --seed "$seed" --threads "$threads" \
         ${n:+--epochs "$n"} --data "$data" --out "$run" --force >"$run.log" 2>&1 \
         || { echo "run $run failed, see $run.log" >&2; exit 1; }
     fi
@@ -87,7 +105,7 @@ for spec in $recipes; do
 done
 [ ${#runs[@]} -gt 0 ] || { echo "no finished runs to show" >&2; exit 1; }
 /usr/bin/python3 - "$out/time-to-accuracy.csv" "${runs[@]}" <<'PY'
-import json, os, statistics, sys
+import json, os, re, statistics, sys
 
 def measured(time_file):
     """Wall seconds and peak resident KiB from a GNU time -v file, or None for what it lacks."""
@@ -111,7 +129,9 @@ for run in sys.argv[2:]:
     config = json.load(open(os.path.join(run, "config.json")))["config"]
     result = json.load(open(os.path.join(run, "results.json")))
     wall, peak = measured(run + ".time")
-    row = {"run": os.path.basename(run), "recipe": config["recipe"], "seed": config["seed"], "epochs": config["epochs"],
+    # The toolkit's commit, for a baseline run on older code (RECIPE:COMMIT); "" for this checkout.
+    build = re.search(r"-([0-9a-f]{7,40})-seed\d+$", run)
+    row = {"run": os.path.basename(run), "build": build.group(1) if build else "", "recipe": config["recipe"], "seed": config["seed"], "epochs": config["epochs"],
            "tta": config.get("tta_confidence", 1), "accuracy": result["test_accuracy"],
            "wall": wall if wall is not None else result["total_seconds"], "peak": peak,
            "train": result["train_seconds"], "test": result.get("test_seconds"), "report": result.get("report_seconds")}
@@ -136,23 +156,25 @@ for r in rows:
           f"| {gib(r['peak'])} | {peer} |")
 
 print()
+def series(r): return r["recipe"] + (f" (at {r['build']})" if r["build"] else "")
+
 print("| recipe | epochs | runs | test acc, mean ± sd | wall, mean ± sd | speed-up over the first |")
 print("| --- | ---: | ---: | ---: | ---: | ---: |")
-schedules = list(dict.fromkeys((r["recipe"], r["epochs"]) for r in rows))
-first_wall = statistics.mean(r["wall"] for r in rows if (r["recipe"], r["epochs"]) == schedules[0])
-for recipe, epochs in schedules:
-    mine = [r for r in rows if (r["recipe"], r["epochs"]) == (recipe, epochs)]
+schedules = list(dict.fromkeys((series(r), r["epochs"]) for r in rows))
+first_wall = statistics.mean(r["wall"] for r in rows if (series(r), r["epochs"]) == schedules[0])
+for name, epochs in schedules:
+    mine = [r for r in rows if (series(r), r["epochs"]) == (name, epochs)]
     walls = [r["wall"] / 60 for r in mine]
-    print(f"| {recipe} | {epochs} | {len(mine)} | {spread([r['accuracy'] * 100 for r in mine], '.2f')}% | {spread(walls, '.1f')} min "
+    print(f"| {name} | {epochs} | {len(mine)} | {spread([r['accuracy'] * 100 for r in mine], '.2f')}% | {spread(walls, '.1f')} min "
           f"| {first_wall / 60 / statistics.mean(walls):.2f}× |")
 
 # One series per recipe and engine: its schedule lengths are the points of one accuracy-time curve.
 with open(sys.argv[1], "w") as csv:
     csv.write("series,minutes,accuracy\n")
     for r in rows:
-        csv.write(f"TorchSharp {r['recipe']},{r['wall'] / 60:.3f},{r['accuracy']}\n")
+        csv.write(f"TorchSharp {series(r)},{r['wall'] / 60:.3f},{r['accuracy']}\n")
         if "peer_accuracy" in r:
-            csv.write(f"PyTorch {r['recipe']},{r['peer_wall'] / 60:.3f},{r['peer_accuracy']}\n")
+            csv.write(f"PyTorch {series(r)},{r['peer_wall'] / 60:.3f},{r['peer_accuracy']}\n")
 PY
 dotnet bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll accuracy-plot "$out/time-to-accuracy.csv" "$out/time-to-accuracy.png"
 echo

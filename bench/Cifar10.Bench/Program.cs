@@ -19,6 +19,9 @@ using Cifar10.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
+// As the tool does at its start, so that a step here is the step `cifar10 train` takes.
+Cifar10.Runtime.ProcessMemory.ConfigureForTraining();
+
 switch (args.FirstOrDefault())
 {
     case "inference": return Inference.Run(args[1..]);

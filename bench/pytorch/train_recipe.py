@@ -6,8 +6,9 @@ What it restates is the procedure, step for step as src/Cifar10/Training does it
 the first 5,000 images, identity-initialised convs, reflect-padded crops and alternating flips on
 uint8 batches, label smoothing, Nesterov SGD with airbench's parameter groups or Muon with an SGD
 fallback, the triangle or linear schedule, lookahead, the whitening bias trained for the first 30%
-of the epochs, and the test accuracy with the 6-view mirror + translate TTA (for the uncertain images only, as configured). Random numbers differ
-(another library), so the two sides agree in distribution, not bit for bit.
+of the epochs, progressive resizing, the convolutions in fp32 or bf16 as the run resolved its precision, and the test
+accuracy with the 6-view mirror + translate TTA (for the uncertain images only, as configured).
+Random numbers differ (another library), so the two sides agree in distribution, not bit for bit.
 
     /usr/bin/python3 bench/pytorch/train_recipe.py runs/time-to-accuracy/muon-seed0/config.json [--epochs N]
 
@@ -47,12 +48,14 @@ def check_supported(c):
     """The settings this peer implements; anything else would silently train another recipe."""
     wanted = {"model": "fast", "crop": True, "pad_mode": "reflect", "alternating_flip": True, "cutout": 0,
               "clip_grad_norm": 0, "warmup": 0, "val_size": 0, "subset": 0, "dataset": "cifar10",
-              "precision": "fp32", "dropout": None}
+              "dropout": None}
     for key, value in wanted.items():
         if c.get(key) != value:
             fail(f"the PyTorch peer implements {key} = {value}, the run has {c.get(key)}")
     if c["optimizer"] not in ("sgd", "muon") or (c["optimizer"] == "muon" and c["muon_fallback"] != "sgd"):
         fail(f"the PyTorch peer implements sgd and muon with an sgd fallback, the run has {c['optimizer']}")
+    if c["precision"] not in ("fp32", "bf16"):
+        fail(f"the PyTorch peer implements fp32 and bf16 convolutions, the run has {c['precision']}")
     if c["schedule"] not in ("triangle", "linear"):
         fail(f"the PyTorch peer implements the triangle and linear schedules, the run has {c['schedule']}")
 
@@ -216,6 +219,8 @@ def main():
 
     torch.manual_seed(seed)
     model = FastNet(num_classes=10)
+    if c["precision"] == "bf16":  # convolutions in bfloat16, float32 weights and batch norm, as the C# CastConv2d
+        model.set_compute_dtype(torch.bfloat16)
     initialize(model, train_images)
     sgd, muon = optimizers(c, model)
     generator = torch.Generator().manual_seed(seed)
@@ -226,6 +231,7 @@ def main():
     steps_per_epoch = len(batches)
     total_steps = steps_per_epoch * epochs
     start_epoch_index = round(FRACTION * epochs)   # Python's round, like C#'s Math.Round, rounds half to even
+    low_res_epochs = round(c.get("low_res_fraction", 0) * epochs)
     averaging = None
     train_clock = time.perf_counter()
     step = 0
@@ -243,7 +249,10 @@ def main():
             rate = schedule(c, step, total_steps)
             for group in sgd.param_groups:
                 group["lr"] = rate * group["scale"]
-            loss = F.cross_entropy(model(normalize(batch)), train_labels[index], label_smoothing=c["label_smoothing"])
+            x = normalize(batch)
+            if c.get("low_res", 0) and epoch - 1 < low_res_epochs:  # progressive resizing, as the C# trainer
+                x = F.interpolate(x, size=(c["low_res"], c["low_res"]), mode="bilinear", align_corners=False, antialias=True)
+            loss = F.cross_entropy(model(x), train_labels[index], label_smoothing=c["label_smoothing"])
             model.zero_grad(set_to_none=True)  # so the frozen whitening bias is skipped, as in C#
             loss.backward()
             sgd.step()

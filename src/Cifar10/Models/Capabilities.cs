@@ -22,6 +22,14 @@ public interface IEpochAware
     void EpochStarting(int epoch, int epochs);
 }
 
+/// <summary>A network that takes images of any side from <see cref="SmallestImage"/> on (its head sees a global pool),
+/// so it can train on downscaled images (progressive resizing, <c>--low-res</c>).</summary>
+public interface IAnyImageSize
+{
+    /// <summary>The smallest image side in pixels the network can take.</summary>
+    int SmallestImage { get; }
+}
+
 /// <summary>A network that can run its convolutions in bfloat16 while its weights stay float32.</summary>
 public interface IMixedPrecision
 {

@@ -20,7 +20,7 @@ namespace Cifar10.Models;
 /// casts its input and weight by hand, because TorchSharp 0.107 has no autocast. The casts are
 /// part of the autograd graph, so gradients arrive at the float32 weights.
 /// </summary>
-public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAware, IMixedPrecision, IOnnxExportable
+public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAware, IMixedPrecision, IAnyImageSize, IOnnxExportable
 {
     /// <summary>airbench computes the whitening filters from the first 5,000 training images.</summary>
     public const int WhiteningImages = 5000;
@@ -80,6 +80,9 @@ public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAw
 
     void IEpochAware.EpochStarting(int epoch, int epochs) => WhiteningBiasTrainable = WhiteningBiasTrainedIn(epoch, epochs);
 
+    /// <summary>The whitening conv takes a pixel and each block halves the side: 9 pixels leave 1×1 after block 3.</summary>
+    int IAnyImageSize.SmallestImage => 9;
+
     /// <summary>Whether the whitening bias trains in 1-based <paramref name="epoch"/>: during the first 30% of the epochs.</summary>
     public static bool WhiteningBiasTrainedIn(int epoch, int epochs) => epoch - 1 < (int)Math.Round(WhiteningBiasEpochFraction * epochs);
 
@@ -93,7 +96,9 @@ public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAw
         x = block1.call(x);
         x = block2.call(x);
         x = block3.call(x);
-        x = LeanMaxPool.Apply(x, kernel: 3);
+        // airbench's MaxPool2d(3) over block 3's 3×3 map is a global max: taken over the whole map, as here,
+        // it is the same at 32 pixels and still one value per channel on smaller images.
+        x = LeanMaxPool.Apply(x, kernel: (int)Math.Min(x.shape[2], x.shape[3]));
         x = x.flatten(1);
         return (head.call(x) * LogitScale).MoveToOuterDisposeScope();
     }

@@ -17,9 +17,10 @@ public static class LeanMaxPool
 {
     public static Tensor Apply(Tensor input, long kernel)
     {
-        if (!input.requires_grad || !is_grad_enabled()) return functional.max_pool2d(input, kernel_size: kernel);
-        if (kernel * kernel > byte.MaxValue + 1) throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "the window offset must fit in a byte");
-        return Function.apply(input, kernel);
+        // A window of more than 256 pixels has offsets that do not fit a byte: libtorch's own pool then (the fast
+        // network's global pool on images above 135 pixels).
+        bool lean = input.requires_grad && is_grad_enabled() && kernel * kernel <= byte.MaxValue + 1;
+        return lean ? Function.apply(input, kernel) : functional.max_pool2d(input, kernel_size: kernel);
     }
 
     sealed class Function : autograd.SingleTensorFunction<Function>

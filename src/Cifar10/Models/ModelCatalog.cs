@@ -32,6 +32,8 @@ public sealed record ModelInfo
 
     public bool SupportsBf16 => typeof(IMixedPrecision).IsAssignableFrom(NetworkType);
 
+    public bool AcceptsAnyImageSize => typeof(IAnyImageSize).IsAssignableFrom(NetworkType);
+
     /// <summary>An entry for the network <typeparamref name="TNetwork"/>; add description, source and options with <c>with</c>.</summary>
     public static ModelInfo For<TNetwork>(string name, Func<ModelOptions, TNetwork> create) where TNetwork : nn.Module<Tensor, Tensor> =>
         new() { Name = name, NetworkType = typeof(TNetwork), Factory = create };

@@ -84,7 +84,7 @@ public static class TrainingRun
         int testCount = session.Test.Count;
         session.ReleaseTest();
         using var model = session.CreateModel(config);
-        Trainer.CheckCanTrain(config, model, train.Count);
+        Trainer.CheckCanTrain(config, model, train);
         var resumeFrom = existing is null ? null : Checkpoint.ResumeFrom(existing.Last);
         // Imported weights replace the fresh initialisation, also when a run is resumed before its first checkpoint.
         var initFrom = existing is null ? request.InitFrom : previous!.InitFrom;

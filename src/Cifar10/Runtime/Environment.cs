@@ -8,7 +8,7 @@ namespace Cifar10.Runtime;
 /// <summary>Versions and machine facts written beside every result.</summary>
 public sealed record EnvironmentInfo(
     string ToolkitVersion, string TorchSharpVersion, string LibTorchVersion, string DotNetVersion,
-    string OperatingSystem, string Cpu, int LogicalCores, int TorchThreads, string Device)
+    string OperatingSystem, string Cpu, int LogicalCores, int TorchThreads, string Device, string HugePages)
 {
     public static EnvironmentInfo Capture(Device device) => new(
         typeof(EnvironmentInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown",
@@ -17,22 +17,11 @@ public sealed record EnvironmentInfo(
         torch.__version__,
         RuntimeInformation.FrameworkDescription,
         RuntimeInformation.OSDescription,
-        CpuName(),
+        CpuInfo.Current.Description,
         System.Environment.ProcessorCount,
         torch.get_num_threads(),
-        device.ToString());
-
-    static string CpuName()
-    {
-        try
-        {
-            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"));
-            if (line is not null) return line[(line.IndexOf(':') + 1)..].Trim();
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return RuntimeInformation.ProcessArchitecture.ToString();
-    }
+        device.ToString(),
+        ProcessMemory.HugePagesState());
 }
 
 /// <summary>Chooses the compute device and thread count, with errors a user can act on.</summary>

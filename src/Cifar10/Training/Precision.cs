@@ -1,25 +1,25 @@
 using Cifar10.Models;
+using Cifar10.Runtime;
 using static TorchSharp.torch;
 
 namespace Cifar10.Training;
 
 /// <summary>
-/// Resolves --precision to the dtype a network's convolutions compute in. "auto" is fp32: with
-/// the libtorch 2.10 that TorchSharp 0.107 ships, bf16 convolutions and matmuls are slower than
-/// fp32 even on a CPU with AVX-512 BF16 (measured on the project machine: a fast training step 176 vs 192 images/s back to back with
-/// `bash bench/run.sh --models fast --batch 1024 --precision bf16` and `--precision fp32`),
-/// and on CPUs without native bf16 libtorch emulates it at a small fraction of fp32 speed.
-/// `--precision bf16` stays available for hardware and builds where it pays. Which networks can
-/// compute in bf16 they declare themselves (<see cref="IMixedPrecision"/>).
+/// Resolves --precision to the dtype a network's convolutions compute in. "auto" is bf16 for a network that
+/// can compute in it (<see cref="IMixedPrecision"/>) on a CPU whose bf16 arithmetic outruns its fp32
+/// (<see cref="CpuInfo.FastBfloat16"/>), and fp32 everywhere else: with the libtorch 2.10 that TorchSharp 0.107
+/// ships, bf16 only pays where the hardware does bf16 dot products at twice the fp32 rate.
 /// </summary>
 public static class Precision
 {
-    /// <summary>Fp32 or Bf16 for this network; Bf16 for a network that cannot is a <see cref="ConfigException"/>.</summary>
-    public static PrecisionMode Resolve(PrecisionMode requested, ModelInfo model) => requested switch
+    /// <summary>Fp32 or Bf16 for this network on <paramref name="cpu"/> (this machine's when not given);
+    /// Bf16 for a network that cannot is a <see cref="ConfigException"/>.</summary>
+    public static PrecisionMode Resolve(PrecisionMode requested, ModelInfo model, CpuInfo? cpu = null) => requested switch
     {
         PrecisionMode.Bf16 when !model.SupportsBf16 =>
             throw new ConfigException($"--precision bf16 needs a network that computes in bfloat16 ({ModelCatalog.NamesWhere(m => m.SupportsBf16)}); '{model.Name}' runs in fp32"),
         PrecisionMode.Bf16 => PrecisionMode.Bf16,
+        PrecisionMode.Auto when model.SupportsBf16 && (cpu ?? CpuInfo.Current).FastBfloat16 => PrecisionMode.Bf16,
         _ => PrecisionMode.Fp32,
     };
 

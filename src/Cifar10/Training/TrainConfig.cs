@@ -10,7 +10,7 @@ public enum OptimizerKind { Sgd, Adam, AdamW, Muon }
 /// <summary>Linear: from the peak straight down to zero at the last step (airbench94_muon's).</summary>
 public enum ScheduleKind { Constant, Step, Multistep, Cosine, OneCycle, Triangle, Linear }
 
-/// <summary>What the convolutions of a network compute in. Auto is fp32 (see <see cref="Precision"/>).</summary>
+/// <summary>What the convolutions of a network compute in. Auto depends on the network and the CPU (see <see cref="Precision"/>).</summary>
 public enum PrecisionMode { Auto, Fp32, Bf16 }
 
 /// <summary>
@@ -91,6 +91,19 @@ public sealed record TrainConfig
     /// 0.5 each epoch: the network sees both orientations of every image every two epochs.</summary>
     public bool AlternatingFlip { get; init; }
     public int Cutout { get; init; }
+    /// <summary>Progressive resizing (fast.ai's DAWNBench entries): the first <see cref="LowResFraction"/> of the epochs
+    /// train on images downscaled to this side in pixels, the rest at full size; 0 = full size throughout. A
+    /// convolution's cost grows with the pixels, so a 24-pixel epoch of the fast network costs about 0.55 of a
+    /// 32-pixel one. Networks that take any image size only (<see cref="Models.IAnyImageSize"/>).</summary>
+    public int LowRes { get; init; }
+    /// <summary>The share of the epochs (from the first) that train at <see cref="LowRes"/>.</summary>
+    public double LowResFraction { get; init; } = 0.5;
+
+    /// <summary>The side the training images of 1-based <paramref name="epoch"/> are downscaled to, or null for full size.</summary>
+    public int? LowResIn(int epoch) => LowRes > 0 && epoch - 1 < LowResEpochs ? LowRes : null;
+
+    /// <summary>How many of the first epochs train at <see cref="LowRes"/>.</summary>
+    public int LowResEpochs => LowRes > 0 ? (int)Math.Round(LowResFraction * Epochs) : 0;
 
     public long Seed { get; init; }
     /// <summary>Intra-op threads for libtorch; 0 leaves libtorch's default (one per core).</summary>
@@ -98,7 +111,7 @@ public sealed record TrainConfig
     public string Device { get; init; } = "cpu";
     public int EvalBatchSize { get; init; } = 500;
     /// <summary>fp32, bf16 (convolutions in bfloat16, weights and batch norm in float32; networks that
-    /// support it), or auto, which is fp32 (see <see cref="Training.Precision"/>).</summary>
+    /// support it), or auto: bf16 where the network supports it and the CPU computes bf16 fast, else fp32 (see <see cref="Training.Precision"/>).</summary>
     public PrecisionMode Precision { get; init; } = PrecisionMode.Auto;
     /// <summary>Measure the final test accuracy with test-time augmentation (mirror and ±1 pixel translations).</summary>
     public bool TestTta { get; init; }

@@ -104,6 +104,11 @@ public static class TrainSettings
             (c, v) => c with { AlternatingFlip = v }),
         new Setting<int>("cutout", "Cutout square size in pixels (0 = off)", c => c.Cutout, (c, v) => c with { Cutout = v },
             v => v is >= 0 and <= 32 ? null : $"cutout must be in 0..32 (got {v})"),
+        new Setting<int>("low-res", "Progressive resizing: the first epochs (--low-res-fraction) train on images downscaled to this side in pixels (0 = off)",
+            c => c.LowRes, (c, v) => c with { LowRes = v }, v => v >= 0 ? null : $"low-res must not be negative (got {v})"),
+        new Setting<double>("low-res-fraction", "Progressive resizing: the share of the epochs, from the first, at --low-res",
+            c => c.LowResFraction, (c, v) => c with { LowResFraction = v },
+            v => v >= 0 && v <= 1 ? null : $"low-res-fraction must be in [0, 1] (got {Show(v)})"),
         new Setting<long>("seed", "Seed of every random choice; same seed, same machine, same threads: same run", c => c.Seed,
             (c, v) => c with { Seed = v }, v => v >= 0 ? null : $"seed must not be negative (got {v})"),
         new Setting<int>("threads", "libtorch intra-op threads (0 = one per core)", c => c.Threads, (c, v) => c with { Threads = v },
@@ -113,7 +118,7 @@ public static class TrainSettings
         new Setting<int>("eval-batch-size", "Images per forward pass in validation and test", c => c.EvalBatchSize,
             (c, v) => c with { EvalBatchSize = v }, v => v > 0 ? null : $"eval batch size must be positive (got {v})"),
         new Setting<PrecisionMode>("precision",
-            "Convolutions in fp32 or bf16 (networks that support it; weights and batch norm stay fp32); auto = fp32",
+            "Convolutions in fp32 or bf16 (networks that support it; weights and batch norm stay fp32); auto = bf16 where the CPU computes it fast (AMX, AMD AVX-512 BF16), else fp32",
             c => c.Precision, (c, v) => c with { Precision = v }),
         new Setting<bool>("test-tta", "Final test accuracy with test-time augmentation (mirror, one-pixel shifts)", c => c.TestTta,
             (c, v) => c with { TestTta = v }),
@@ -185,6 +190,8 @@ public static class TrainSettings
                 $"model '{model.Name}' has no dropout layer; models with dropout: {ModelCatalog.NamesWhere(m => m.HasDropout)}");
         Require(model.Depths is not { } depths || (config.Depth >= depths.Min && config.Depth <= depths.Max),
                 $"{model.Name} depth must be between {model.Depths?.Min} and {model.Depths?.Max} (got {config.Depth})");
+        Require(config.LowRes == 0 || model.AcceptsAnyImageSize,
+                $"--low-res needs a network that takes any image size ({ModelCatalog.NamesWhere(m => m.AcceptsAnyImageSize)}); '{model.Name}' takes only the size it was built for");
         Require(config.Precision != PrecisionMode.Bf16 || model.SupportsBf16,
                 $"--precision bf16 needs a network that computes in bfloat16 ({ModelCatalog.NamesWhere(m => m.SupportsBf16)}); '{model.Name}' runs in fp32");
         return config;

@@ -56,11 +56,17 @@ public sealed class Trainer
     }
 
     /// <summary>The checks that need the network and the data, not only the settings; a caller runs them before it writes anything.</summary>
-    public static void CheckCanTrain(TrainConfig config, nn.Module<Tensor, Tensor> model, int trainCount)
+    public static void CheckCanTrain(TrainConfig config, nn.Module<Tensor, Tensor> model, ImageDataset train)
     {
-        if (trainCount < 2) throw new ConfigException($"training needs at least 2 images (got {trainCount})");
+        if (train.Count < 2) throw new ConfigException($"training needs at least 2 images (got {train.Count})");
         if (config.BatchSize < 2 && model.modules().Any(m => m is BatchNorm1d or BatchNorm2d or BatchNorm3d))
             throw new ConfigException($"batch size {config.BatchSize} cannot train the batch-norm layers of {model.GetType().Name}: use 2 or more");
+        if (config.LowRes == 0) return;
+        if (model is not IAnyImageSize anySize)
+            throw new ConfigException($"--low-res needs a network that takes any image size; {model.GetType().Name} takes only the size it was built for");
+        long side = Math.Min(train.Images.shape[2], train.Images.shape[3]);
+        if (config.LowRes < anySize.SmallestImage || config.LowRes >= side)
+            throw new ConfigException($"--low-res must be at least {anySize.SmallestImage} pixels ({model.GetType().Name}'s smallest image) and below the training images' {side} (got {config.LowRes})");
     }
 
     /// <summary>How many optimizer steps an epoch over <paramref name="trainCount"/> images takes.
@@ -78,7 +84,7 @@ public sealed class Trainer
     public TrainingOutcome Fit(ImageDataset train, ImageDataset validation, ITrainingObserver observer,
                                CancellationToken cancellation, ResumePoint? resumeFrom = null, bool initializeFromData = true)
     {
-        CheckCanTrain(config, model, train.Count);
+        CheckCanTrain(config, model, train);
         model.to(device);
         if (resumeFrom is null && initializeFromData) InitializeFromData(model, train, normalization, device);
         using var optimizer = OptimizerFactory.Create(config, model);
@@ -112,6 +118,8 @@ public sealed class Trainer
 
         // The whole set sits on the device once, as uint8 (shared, not copied, when it is already there).
         using var onDevice = train.To(device);
+        if (config.LowResEpochs > 0)
+            observers.Message($"progressive resizing: epochs 1-{config.LowResEpochs} on images downscaled to {config.LowRes}x{config.LowRes}, the rest at full size");
         observers.TrainingStarted(new TrainingStart(state.Epoch + 1, config.Epochs, stepsPerEpoch, state.GlobalStep, train.Count, validation.Count));
         var clock = Stopwatch.StartNew();
         string? stopReason = null;
@@ -172,6 +180,7 @@ public sealed class Trainer
         using var order = torch.randperm(data.Count, generator: shuffleGenerator, device: device);
 
         var augment = config.Augmentation;
+        int? lowRes = config.LowResIn(epoch);
         var update = new TrainingStep(model, optimizer, config.LabelSmoothing, config.ClipGradNorm);
         var learningRates = new double[stepsPerEpoch];
         double lossSum = 0;
@@ -189,6 +198,8 @@ public sealed class Trainer
             if (config.AlternatingFlip)
                 augmented = Augmentation.AlternatingFlip(augmented, firstEpochFlips.index_select(0, batch), epoch);
             var x = normalization.Normalize(augmented);
+            if (lowRes is int side) // after the augmentations, so a crop shifts by whole pixels of the full-size image
+                x = nn.functional.interpolate(x, [side, side], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
             var y = data.Labels.index_select(0, batch);
 
             long globalStep = before.GlobalStep + step;

@@ -94,6 +94,23 @@ public class FastNetTests
     }
 
     [Fact]
+    public void TakesAnyImageFromNinePixelsAndTrainsThroughTheGlobalPool()
+    {
+        using var scope = NewDisposeScope();
+        using var net = new FastNet();
+        Assert.Equal(9, ((IAnyImageSize)net).SmallestImage);
+        net.train();
+        foreach (int side in new[] { 9, 16, 24, 32, 40 })
+        {
+            var x = randn(2, 3, side, side).requires_grad_(true);
+            var logits = net.call(x);
+            Assert.Equal(new long[] { 2, 10 }, logits.shape);
+            logits.sum().backward();
+            Assert.Equal(x.shape, x.grad!.shape);
+        }
+    }
+
+    [Fact]
     public void FrozenParametersAreTheWhiteningWeightAndTheNormScales()
     {
         using var net = new FastNet();

@@ -59,5 +59,25 @@ public class ProcessMemoryTests
         ProcessMemory.ReleaseFreed();
     }
 
+    [DllImport("libc", EntryPoint = "setenv")]
+    static extern int SetNativeVariable([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
+
+    [Fact]
+    public void HugePagesAreAskedOfLibtorchUnlessTheUserChoseOtherwise()
+    {
+        if (!OperatingSystem.IsLinux()) return; // setenv is the C library's; elsewhere the call is a no-op
+        // libtorch read the variable at this process's first allocation, so changing it here affects no other test.
+        SetNativeVariable(ProcessMemory.HugePagesVariable, "0", overwrite: 1); // a user's "off"
+        ProcessMemory.UseHugePages();
+        Assert.StartsWith($"{ProcessMemory.HugePagesVariable}=0, transparent_hugepage ", ProcessMemory.HugePagesState());
+
+        Assert.Equal(0, UnsetNativeVariable(ProcessMemory.HugePagesVariable));
+        ProcessMemory.UseHugePages();
+        Assert.Matches($"^{ProcessMemory.HugePagesVariable}=1, transparent_hugepage (always|madvise|never|unknown)$", ProcessMemory.HugePagesState());
+    }
+
+    [DllImport("libc", EntryPoint = "unsetenv")]
+    static extern int UnsetNativeVariable([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
+
     static long ResidentBytes() => long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1]) * Environment.SystemPageSize;
 }

@@ -1,5 +1,6 @@
 using Cifar10.Data;
 using Cifar10.Models;
+using Cifar10.Runtime;
 using Cifar10.Training;
 using TorchSharp;
 using Xunit;
@@ -163,12 +164,31 @@ public class FastRecipeTests
     {
         Assert.True(ModelCatalog.Get("fast").SupportsBf16);
         Assert.False(ModelCatalog.Get("resnet18").SupportsBf16);
-        Assert.Equal(PrecisionMode.Fp32, Precision.Resolve(PrecisionMode.Auto, ModelCatalog.Get("fast")));
         Assert.Equal(PrecisionMode.Bf16, Precision.Resolve(PrecisionMode.Bf16, ModelCatalog.Get("fast")));
-        Assert.Equal(PrecisionMode.Fp32, Precision.Resolve(PrecisionMode.Auto, ModelCatalog.Get("resnet18")));
+        Assert.Equal(PrecisionMode.Fp32, Precision.Resolve(PrecisionMode.Auto, ModelCatalog.Get("resnet18"), Zen5));
         Assert.Throws<ConfigException>(() => Precision.Resolve(PrecisionMode.Bf16, ModelCatalog.Get("resnet18")));
         Assert.Throws<ConfigException>(() => Configs.For("resnet18", ("precision", "bf16")));
         Assert.Throws<ConfigException>(() => Configs.For("fast", ("precision", "fp16")));
+    }
+
+    // /proc/cpuinfo's words for three CPUs the project's VMs have had.
+    static readonly CpuInfo Zen5 = new("AMD EPYC", "AuthenticAMD", "26", "2", new HashSet<string> { "avx2", "avx512f", "avx512_bf16" });
+    static readonly CpuInfo SapphireRapidsWithoutAmx = new("Intel(R) Xeon(R) Processor", "GenuineIntel", "6", "207",
+                                                             new HashSet<string> { "avx2", "avx512f", "avx512_bf16" });
+    static readonly CpuInfo Milan = new("AMD EPYC", "AuthenticAMD", "25", "1", new HashSet<string> { "avx2" });
+
+    [Fact]
+    public void AutoPrecisionIsBf16OnlyWhereTheCpuComputesItFast()
+    {
+        var fast = ModelCatalog.Get("fast");
+        Assert.Equal(PrecisionMode.Bf16, Precision.Resolve(PrecisionMode.Auto, fast, Zen5));
+        Assert.Equal(PrecisionMode.Fp32, Precision.Resolve(PrecisionMode.Auto, fast, SapphireRapidsWithoutAmx));
+        Assert.Equal(PrecisionMode.Bf16, Precision.Resolve(PrecisionMode.Auto, fast,
+            SapphireRapidsWithoutAmx with { Flags = new HashSet<string>(SapphireRapidsWithoutAmx.Flags) { "amx_bf16" } }));
+        Assert.Equal(PrecisionMode.Fp32, Precision.Resolve(PrecisionMode.Auto, fast, Milan));
+        Assert.Equal(PrecisionMode.Fp32, Precision.Resolve(PrecisionMode.Fp32, fast, Zen5)); // asked for, kept
+        Assert.Equal("AMD EPYC (family 26 model 2, AVX-512 with BF16)", Zen5.Description);
+        Assert.Equal("AMD EPYC (family 25 model 1, AVX2, no AVX-512)", Milan.Description);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Cifar10.Cli;
 using Cifar10.Tests.Data;
+using Cifar10.Models;
 using Cifar10.Runs;
 using Cifar10.Training;
 using Xunit;
@@ -33,7 +34,9 @@ public class RealDataTrainingTests : IDisposable
         Assert.True(results.TestAccuracy > 0.30, $"test accuracy {results.TestAccuracy:P2}");
         var manifest = JsonSerializer.Deserialize<RunManifest>(File.ReadAllText(Path.Combine(run, RunFolder.ConfigFile)), JsonFiles.Options)!;
         Assert.Equal("fast", manifest.Config.Model);
-        Assert.Equal(PrecisionMode.Fp32, manifest.Config.Precision); // "auto", resolved and recorded
+        // "auto", resolved for this machine's CPU and recorded
+        Assert.Equal(Precision.Resolve(PrecisionMode.Auto, ModelCatalog.Get("fast")), manifest.Config.Precision);
+        Assert.NotEqual(PrecisionMode.Auto, manifest.Config.Precision);
         Assert.Equal((OptimizerKind.Muon, true), (manifest.Config.Optimizer, manifest.Config.AlternatingFlip));
     }
 

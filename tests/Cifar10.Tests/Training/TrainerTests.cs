@@ -129,4 +129,62 @@ public class TrainerTests : IDisposable
         foreach (var ((name, x), (_, y)) in a.named_parameters().Zip(b.named_parameters()))
             Assert.True(x.allclose(y, rtol: 0, atol: 0), $"{name} differs between two networks from the same seed");
     }
+
+    /// <summary>A network that takes any image size and records the sides it was given in training.</summary>
+    sealed class SizeRecorder : nn.Module<Tensor, Tensor>, IAnyImageSize
+    {
+        readonly TorchSharp.Modules.Conv2d conv = nn.Conv2d(3, 8, 3, padding: 1);
+        readonly TorchSharp.Modules.Linear head = nn.Linear(8, 10);
+        public readonly List<long> TrainingSides = [];
+
+        public SizeRecorder() : base(nameof(SizeRecorder)) => RegisterComponents();
+
+        public int SmallestImage => 4;
+
+        public override Tensor forward(Tensor x)
+        {
+            if (training) TrainingSides.Add(x.shape[2]);
+            return head.call(nn.functional.relu(conv.call(x)).amax([2, 3]));
+        }
+    }
+
+    [Fact]
+    public void ProgressiveResizingTrainsTheFirstEpochsOnDownscaledImages()
+    {
+        using var train = TinyData.Make(64, seed: 1);
+        using var empty = TinyData.Make(0, seed: 2);
+        var config = Simple with { Model = "fast", Epochs = 4, LowRes = 16, LowResFraction = 0.5, ValidationSize = 0 }; // a network that declares it
+        using var model = new SizeRecorder();
+        var messages = new List<string>();
+        new Trainer(config, model, CPU).Fit(train, empty, new MessageRecorder(messages), CancellationToken.None);
+        // 2 steps of 32 images per epoch: epochs 1 and 2 at 16 pixels, 3 and 4 at the data's 32.
+        Assert.Equal([16L, 16, 16, 16, 32, 32, 32, 32], model.TrainingSides);
+        Assert.Contains(messages, m => m.Contains("epochs 1-2") && m.Contains("16x16"));
+    }
+
+    sealed class MessageRecorder(List<string> messages) : ITrainingObserver
+    {
+        public void Message(string text) => messages.Add(text);
+    }
+
+    [Fact]
+    public void ProgressiveResizingNeedsANetworkThatTakesTheSizeAndASmallerSize()
+    {
+        using var train = TinyData.Make(8, seed: 1);
+        using var empty = TinyData.Make(0, seed: 2);
+        var config = Simple with { LowRes = 16 };
+        using var fixedSize = Model(Simple);
+        var e = Assert.Throws<ConfigException>(() => Trainer.CheckCanTrain(config, fixedSize, train));
+        Assert.Contains("any image size", e.Message);
+        using var anySize = new SizeRecorder();
+        Trainer.CheckCanTrain(config, anySize, train);
+        Assert.Contains("below the training images' 32", Assert.Throws<ConfigException>(() => Trainer.CheckCanTrain(config with { LowRes = 32 }, anySize, train)).Message);
+        Assert.Contains("at least 4 pixels", Assert.Throws<ConfigException>(() => Trainer.CheckCanTrain(config with { LowRes = 3 }, anySize, train)).Message);
+
+        // From the settings, before any data is read: only networks that declare it.
+        Assert.Contains("any image size", Assert.Throws<ConfigException>(() => Configs.For("resnet18", ("low-res", "24"))).Message);
+        Assert.Equal(24, Configs.For("fast", ("low-res", "24")).LowRes);
+        Assert.Throws<ConfigException>(() => Configs.For("fast", ("low-res", "-1")));
+        Assert.Throws<ConfigException>(() => Configs.For("fast", ("low-res", "24"), ("low-res-fraction", "1.5")));
+    }
 }
