@@ -78,7 +78,8 @@ public sealed class DeepNet : Module<Tensor, Tensor>, IOnnxExportable
 
     public override Tensor forward(Tensor input)
     {
-        var x = conv1.call(input);
+        // NHWC: with its 20, 24 and 40 channels the network would otherwise read stale memory in libtorch's NCHW convolutions.
+        var x = conv1.call(MemoryFormat.ChannelsLast(input));
         x = bn1.call(x);
         x = functional.relu(x);
         x = conv2.call(x);

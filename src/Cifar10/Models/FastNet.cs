@@ -92,7 +92,7 @@ public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAw
         // backward needs by itself, and everything else (a 250 MB conv output at batch 1024) would
         // otherwise stay alive through the backward.
         using var scope = NewDisposeScope();
-        var x = functional.gelu(whiten.call(ChannelsLast(input)));
+        var x = functional.gelu(whiten.call(MemoryFormat.ChannelsLast(input)));
         x = block1.call(x);
         x = block2.call(x);
         x = block3.call(x);
@@ -110,14 +110,6 @@ public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAw
         foreach (var block in new[] { block1, block2, block3 }) x = g.Module(block, x);
         return g.Scale(g.Module(head, g.Flatten(g.MaxPool(x, 3))), LogitScale);
     }
-
-    /// <summary>
-    /// The same tensor with NHWC strides (PyTorch's channels_last memory format), for which oneDNN's
-    /// CPU convolutions are 1.2–1.7× faster than for NCHW (bench: scratch measurements in the
-    /// issue-3 note). TorchSharp 0.107 has no memory_format API, but libtorch picks the format from
-    /// the strides, and conv, batch norm, GELU and max-pool all keep it.
-    /// </summary>
-    internal static Tensor ChannelsLast(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     /// <summary>
     /// Sets the whitening filters from 2×2 patches of <paramref name="normalizedImages"/> (N×3×32×32,
@@ -226,7 +218,7 @@ internal sealed class CastConv2d : Module<Tensor, Tensor>, IOnnxExportable
     }
 
     public override Tensor forward(Tensor input) =>
-        functional.conv2d(input.to(ComputeType), FastNet.ChannelsLast(weight.to(ComputeType)), bias?.to(ComputeType), padding: [padding, padding]);
+        functional.conv2d(input.to(ComputeType), MemoryFormat.ChannelsLast(weight.to(ComputeType)), bias?.to(ComputeType), padding: [padding, padding]);
 
     public string ExportOnnx(OnnxGraph g, string x) => g.Conv(x, weight, bias, [1, 1], [padding, padding], [1, 1], 1);
 

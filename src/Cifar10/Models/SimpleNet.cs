@@ -42,7 +42,8 @@ public sealed class SimpleNet : Module<Tensor, Tensor>, IOnnxExportable
     public override Tensor forward(Tensor input)
     {
         // call() rather than forward() on children so that forward hooks (ModelSummary) fire.
-        var x = conv1.call(input);
+        // NHWC: with its 8 channels the network would otherwise read stale memory in libtorch's NCHW convolutions.
+        var x = conv1.call(MemoryFormat.ChannelsLast(input));
         x = functional.relu(x);
         x = pool1.call(x);
         x = conv2.call(x);
