@@ -76,6 +76,15 @@ public class ProcessMemoryTests
         Assert.Matches($"^{ProcessMemory.HugePagesVariable}=1, transparent_hugepage (always|madvise|never|unknown)$", ProcessMemory.HugePagesState());
     }
 
+    [Fact]
+    public void TheMmapThresholdIsFixedAndRecorded()
+    {
+        if (!OperatingSystem.IsLinux()) return; // mallopt is glibc's; elsewhere the call is a no-op
+        // config.json records it: the threshold changes a step's speed and the run's peak memory (README, Benchmarks).
+        ProcessMemory.ReturnLargeBlocksOnFree();
+        Assert.Equal("4194304 (fixed at start)", ProcessMemory.MmapThresholdState());
+    }
+
     [DllImport("libc", EntryPoint = "unsetenv")]
     static extern int UnsetNativeVariable([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
 
