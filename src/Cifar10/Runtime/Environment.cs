@@ -8,7 +8,7 @@ namespace Cifar10.Runtime;
 /// <summary>Versions and machine facts written beside every result.</summary>
 public sealed record EnvironmentInfo(
     string ToolkitVersion, string TorchSharpVersion, string LibTorchVersion, string DotNetVersion,
-    string OperatingSystem, string Cpu, int LogicalCores, int TorchThreads, string Device, string HugePages, string MallocMmapThreshold)
+    string OperatingSystem, string Cpu, int LogicalCores, int TorchThreads, string Device, string HugePages, string Malloc)
 {
     public static EnvironmentInfo Capture(Device device) => new(
         typeof(EnvironmentInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown",
@@ -22,7 +22,7 @@ public sealed record EnvironmentInfo(
         torch.get_num_threads(),
         device.ToString(),
         ProcessMemory.HugePagesState(),
-        ProcessMemory.MmapThresholdState());
+        ProcessMemory.MallocState());
 }
 
 /// <summary>Chooses the compute device and thread count, with errors a user can act on.</summary>

@@ -12,10 +12,11 @@ namespace Cifar10.Runtime;
 /// libtorch's mid-sized activations (below its mmap threshold) in its arenas, which fragment and keep
 /// their free pages. Together they made resident memory climb by 44% over the 10-epoch fast recipe
 /// although no tensor outlived its step. A full collection and <c>malloc_trim(0)</c> run once per epoch,
-/// outside the training steps (<see cref="ReleaseFreed"/>). Inside a step a block glibc takes from the OS
-/// by mmap is faulted in afresh on every step, so the threshold (<see cref="ReturnLargeBlocksOnFree"/>) is a
-/// trade of peak memory against page faults, and the large tensors above it live on huge pages
-/// (<see cref="UseHugePages"/>).
+/// outside the training steps (<see cref="ReleaseFreed"/>). Inside an epoch the opposite holds: memory glibc
+/// gives back to the OS is faulted in afresh by the next step, so the heap keeps what a step frees
+/// (<see cref="KeepFreedHeapUntilReleased"/>), only blocks above the mmap threshold go back on free
+/// (<see cref="ReturnLargeBlocksOnFree"/>, a trade of peak memory against page faults), and those large tensors
+/// live on huge pages (<see cref="UseHugePages"/>).
 /// </remarks>
 public static class ProcessMemory
 {
@@ -29,9 +30,12 @@ public static class ProcessMemory
     static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 
     const int MmapThresholdParameter = -3; // glibc's M_MMAP_THRESHOLD
+    const int TrimThresholdParameter = -1; // glibc's M_TRIM_THRESHOLD
 
-    /// <summary>glibc's own setting of that threshold, read by malloc at the process's start.</summary>
+    /// <summary>glibc's own settings of the two thresholds, read by malloc at the process's start; a value the user
+    /// set stands (<see cref="ConfigureForTraining"/>).</summary>
     public const string MmapThresholdVariable = "MALLOC_MMAP_THRESHOLD_";
+    public const string TrimThresholdVariable = "MALLOC_TRIM_THRESHOLD_";
 
     /// <summary>libtorch's switch (c10/core/impl/alloc_cpu.cpp): tensors of 2 MiB and more are aligned to 2 MiB and
     /// madvise'd MADV_HUGEPAGE. Read once, at libtorch's first CPU allocation.</summary>
@@ -41,41 +45,62 @@ public static class ProcessMemory
     static bool noGlibc = !OperatingSystem.IsLinux();
 
     /// <summary>What the tool and the benchmarks call first, before any tensor exists; a library user who trains may
-    /// too: <see cref="ReturnLargeBlocksOnFree"/> and <see cref="UseHugePages"/>.</summary>
+    /// too: <see cref="ReturnLargeBlocksOnFree"/>, <see cref="KeepFreedHeapUntilReleased"/> (each unless the user set
+    /// glibc's variable for it) and <see cref="UseHugePages"/>.</summary>
     public static void ConfigureForTraining()
     {
         if (Environment.GetEnvironmentVariable(MmapThresholdVariable) is null) ReturnLargeBlocksOnFree();
+        if (Environment.GetEnvironmentVariable(TrimThresholdVariable) is null) KeepFreedHeapUntilReleased();
         UseHugePages();
     }
 
     /// <summary>
     /// Makes glibc's malloc take every block of <paramref name="bytes"/> or more straight from the OS (mmap) and
-    /// return it on free, instead of raising its threshold to 32 MiB after the first frees; smaller blocks come from
-    /// its arenas, whose pages stay resident between steps. The value trades peak memory against page faults, and
-    /// the trade depends on the batch (AMD EPYC family 26, `bash bench/allocator.sh`, README): at 4 MiB the fast
-    /// recipe's batch-2000 step ran at 438 img/s against 365 at 32 MiB, with 2.22 against 2.40 GiB peak; at batch
-    /// 128 every 4-32 MiB activation is faulted in afresh on every step, and 32 MiB made the tutorial network's step
-    /// 2.1x faster. The tool trains at batch 2000, so 4 MiB; a user who trains small batches sets glibc's
-    /// MALLOC_MMAP_THRESHOLD_ (e.g. 33554432), which <see cref="ConfigureForTraining"/> leaves as it is.
-    /// Process-wide; does nothing where the C library is not glibc.
+    /// return it on free; smaller blocks come from its heap and are reused from step to step. A block taken by mmap
+    /// is faulted in (and zeroed by the kernel) afresh on every step, so the threshold trades page faults against
+    /// peak memory. The default, 32 MiB, is the most glibc allows and where its own adaptive threshold ends (as in a
+    /// PyTorch process), fixed from the start so that a run's memory does not depend on its first frees. Measured
+    /// with <see cref="KeepFreedHeapUntilReleased"/> (AMD EPYC family 25 model 17, `bash bench/allocator.sh`,
+    /// README): the tutorial network's batch-128 step 1.6x faster than at 4 MiB; the fast recipe's batch-2000 step
+    /// as fast, with 15% more peak memory (2.56 against 2.22 GiB). Process-wide; does nothing where the C library is
+    /// not glibc.
     /// </summary>
-    public static void ReturnLargeBlocksOnFree(int bytes = 4 << 20) => CallGlibc(() =>
+    public static void ReturnLargeBlocksOnFree(int bytes = 32 << 20) => CallGlibc(() =>
     {
         int done = MallOpt(MmapThresholdParameter, bytes);
         if (done == 1) mmapThresholdSet = bytes;
         return done;
     });
 
-    /// <summary>The threshold set by <see cref="ReturnLargeBlocksOnFree"/> in this process, if any.</summary>
-    static int? mmapThresholdSet;
+    /// <summary>
+    /// Lets glibc keep the free memory at the top of its heap (up to 2 GiB) instead of handing it back to the OS
+    /// whenever more than 128 KiB is free there: a fixed mmap threshold also freezes that trim threshold at glibc's
+    /// default, and then every step gave back and faulted in again the heap its activations had just used (10x the
+    /// page faults of the tutorial network's batch-128 step). The memory is returned once per epoch instead, by
+    /// <see cref="ReleaseFreed"/>, which the trainer calls. Process-wide; does nothing where the C library is not glibc.
+    /// </summary>
+    public static void KeepFreedHeapUntilReleased() => CallGlibc(() =>
+    {
+        int done = MallOpt(TrimThresholdParameter, int.MaxValue);
+        if (done == 1) trimThresholdSet = int.MaxValue;
+        return done;
+    });
 
-    /// <summary>glibc's mmap threshold as this process runs with it, for config.json: e.g. "4194304 (fixed at start)",
-    /// "MALLOC_MMAP_THRESHOLD_=4194304" (the user's), or "glibc's default (128 KiB, rising to 32 MiB)".</summary>
-    public static string MmapThresholdState() =>
+    /// <summary>The thresholds set in this process by <see cref="ReturnLargeBlocksOnFree"/> and
+    /// <see cref="KeepFreedHeapUntilReleased"/>, if they were.</summary>
+    static int? mmapThresholdSet, trimThresholdSet;
+
+    /// <summary>glibc's two thresholds as this process runs with them, for config.json, e.g.
+    /// "mmap_threshold 33554432 (set at start), trim_threshold MALLOC_TRIM_THRESHOLD_=131072 (the user's)".</summary>
+    public static string MallocState() =>
         noGlibc ? "n/a (not glibc)"
-        : mmapThresholdSet is int bytes ? $"{bytes} (fixed at start)"
-        : Environment.GetEnvironmentVariable(MmapThresholdVariable) is string value ? $"{MmapThresholdVariable}={value}"
-        : "glibc's default (128 KiB, rising to 32 MiB)";
+        : $"mmap_threshold {ThresholdState(mmapThresholdSet, MmapThresholdVariable, "128 KiB, rising to 32 MiB")}, "
+          + $"trim_threshold {ThresholdState(trimThresholdSet, TrimThresholdVariable, "128 KiB, rising with the mmap threshold")}";
+
+    static string ThresholdState(int? set, string variable, string glibcDefault) =>
+        set is int bytes ? $"{bytes} (set at start)"
+        : Environment.GetEnvironmentVariable(variable) is string value ? $"{variable}={value} (the user's)"
+        : $"glibc's default ({glibcDefault})";
 
     /// <summary>
     /// Asks libtorch to back its large tensors with transparent huge pages (2 MiB instead of 4 KiB), unless

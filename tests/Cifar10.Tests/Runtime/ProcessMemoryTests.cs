@@ -5,6 +5,7 @@ using Xunit;
 
 namespace Cifar10.Tests.Runtime;
 
+[Collection(GlobalTorchState.Name)] // it measures the process's resident memory, which a parallel test's frees would move
 public class ProcessMemoryTests
 {
     const int BlockBytes = 64 * 1024; // below glibc's mmap threshold: served from the heap, as mid-sized activations are
@@ -77,12 +78,37 @@ public class ProcessMemoryTests
     }
 
     [Fact]
-    public void TheMmapThresholdIsFixedAndRecorded()
+    public void TheMallocThresholdsAreFixedAndRecorded()
     {
-        if (!OperatingSystem.IsLinux()) return; // mallopt is glibc's; elsewhere the call is a no-op
-        // config.json records it: the threshold changes a step's speed and the run's peak memory (README, Benchmarks).
+        if (!OperatingSystem.IsLinux()) return; // mallopt is glibc's; elsewhere the calls are no-ops
+        // config.json records them: they change a step's speed and the run's peak memory (README, Benchmarks).
         ProcessMemory.ReturnLargeBlocksOnFree();
-        Assert.Equal("4194304 (fixed at start)", ProcessMemory.MmapThresholdState());
+        ProcessMemory.KeepFreedHeapUntilReleased();
+        Assert.Equal("mmap_threshold 33554432 (set at start), trim_threshold 2147483647 (set at start)", ProcessMemory.MallocState());
+    }
+
+    [Fact]
+    public void HeapMemoryFreedWithinAnEpochIsKeptForTheNextStep()
+    {
+        if (!OperatingSystem.IsLinux()) return; // mallopt and malloc_trim are glibc's
+        // What a step frees at the top of the heap stays resident for the next step, until ReleaseFreed at the epoch's end.
+        ProcessMemory.ReturnLargeBlocksOnFree();
+        ProcessMemory.KeepFreedHeapUntilReleased();
+        const int bytes = 16 << 20; // below the mmap threshold: from the heap, as a batch-128 activation is
+        var ones = Enumerable.Repeat((byte)1, bytes).ToArray();
+        var blocks = new IntPtr[8];
+        for (int i = 0; i < blocks.Length; i++)
+        {
+            blocks[i] = Marshal.AllocHGlobal(bytes);
+            Marshal.Copy(ones, 0, blocks[i], bytes);
+        }
+        long touched = ResidentBytes();
+        for (int i = blocks.Length - 1; i >= 0; i--) Marshal.FreeHGlobal(blocks[i]);
+        long afterFree = ResidentBytes();
+        ProcessMemory.ReleaseFreed();
+        long afterRelease = ResidentBytes();
+        Assert.True(touched - afterFree < 32L << 20, $"free gave back {(touched - afterFree) >> 20} MiB of 128 MiB");
+        Assert.True(afterFree - afterRelease > 96L << 20, $"ReleaseFreed gave back {(afterFree - afterRelease) >> 20} MiB of 128 MiB");
     }
 
     [DllImport("libc", EntryPoint = "unsetenv")]
