@@ -164,8 +164,7 @@ public static class TrainingRun
         }
         if (!interrupted)
         {
-            // A new run that failed before its first checkpoint holds nothing worth keeping.
-            if (newRun && !checkpointed && Directory.Exists(run.Path)) Directory.Delete(run.Path, recursive: true);
+            if (newRun && !checkpointed) run.RemoveNew();
             return failure;
         }
         var kept = checkpointed
