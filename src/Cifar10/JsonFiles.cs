@@ -4,8 +4,9 @@ using System.Text.Json.Serialization;
 namespace Cifar10;
 
 /// <summary>How every JSON file of the toolkit is written and read (config.json, state.json,
-/// results.json, eval.json, sweep.json): snake_case keys, enums as lower-case names, NaN allowed
-/// (a run without a validation set has no best validation accuracy).</summary>
+/// results.json, eval.json, sweep.json, predict --json, the server's answers): snake_case keys, enums as
+/// lower-case names, and a number that is not finite (a run without a validation set has no best
+/// validation accuracy) as null, since JSON has no NaN; the "NaN" strings of earlier versions still read.</summary>
 public static class JsonFiles
 {
     public static readonly JsonSerializerOptions Options = new()
@@ -13,8 +14,12 @@ public static class JsonFiles
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter(new LowerCaseNames(), allowIntegerValues: false) },
+        Converters =
+        {
+            new JsonStringEnumConverter(new LowerCaseNames(), allowIntegerValues: false),
+            new NullForNonFiniteDouble(),
+            new NullForNonFiniteFloat(),
+        },
     };
 
     /// <summary>The same conventions on one line (JSON Lines output, HTTP responses).</summary>
@@ -42,6 +47,49 @@ public static class JsonFiles
             throw error($"{path} is not a valid {typeof(T).Name} file: {OneLine.Of(e.Message)}");
         }
     }
+
+    /// <summary>NaN and the infinities are written as null and read back from null as NaN.</summary>
+    sealed class NullForNonFiniteDouble : JsonConverter<double>
+    {
+        public override bool HandleNull => true;
+
+        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            NonFinite(ref reader) ?? reader.GetDouble();
+
+        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+        {
+            if (double.IsFinite(value)) writer.WriteNumberValue(value);
+            else writer.WriteNullValue();
+        }
+    }
+
+    sealed class NullForNonFiniteFloat : JsonConverter<float>
+    {
+        public override bool HandleNull => true;
+
+        public override float Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            (float?)NonFinite(ref reader) ?? reader.GetSingle();
+
+        public override void Write(Utf8JsonWriter writer, float value, JsonSerializerOptions options)
+        {
+            if (float.IsFinite(value)) writer.WriteNumberValue(value);
+            else writer.WriteNullValue();
+        }
+    }
+
+    /// <summary>null, or the strings "NaN", "Infinity" and "-Infinity" that earlier versions wrote; null for a number.</summary>
+    static double? NonFinite(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.Null => double.NaN,
+        JsonTokenType.String => reader.GetString() switch
+        {
+            "NaN" => double.NaN,
+            "Infinity" => double.PositiveInfinity,
+            "-Infinity" => double.NegativeInfinity,
+            var text => throw new JsonException($"'{text}' is not a number"),
+        },
+        _ => null,
+    };
 
     /// <summary>"OneCycle" → "onecycle", "AdamW" → "adamw", "Bf16" → "bf16": the spellings the
     /// options and the files have always used.</summary>

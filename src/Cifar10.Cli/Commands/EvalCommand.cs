@@ -26,10 +26,11 @@ public static class EvalCommand
             Description = "Images per forward pass (memory grows with it, accuracy does not change)",
             DefaultValueFactory = _ => Recipes.Classic.Defaults.EvalBatchSize,
         };
-        var output = new Option<string?>("--out", "-o") { Description = "Folder for the CSV files (default: eval-CHECKPOINT[-tta] in the run folder)" };
+        var output = new Option<string?>("--out", "-o") { Description = "Folder for the CSV files and eval.json (default: eval-CHECKPOINT[-tta] in the run folder)" };
+        var force = new Option<bool>("--force") { Description = "Replace the files of an earlier evaluation in that folder" };
         var command = new Command("eval", "Evaluate a checkpoint (or a PyTorch state_dict) on the test set of its data (the run's own, unless --data and the data options say otherwise)")
         {
-            checkpoint, weights, data, tta, device, threads, batchSize, output,
+            checkpoint, weights, data, tta, device, threads, batchSize, output, force,
         };
         dataSettings.AddTo(command);
         command.SetAction(parsed =>
@@ -43,6 +44,10 @@ public static class EvalCommand
             if (weightsFile is not null && !given.Any(g => g.Key == "model"))
                 throw new ConfigException("--weights needs --model: a state_dict names tensors, not its network");
             string? folder = weightsFile is null ? Checkpoint.Locate(parsed.GetValue(checkpoint)!) : null;
+            var views = parsed.GetValue(tta) ? TestTimeAugmentation.MirrorTranslate : TestTimeAugmentation.None;
+            var outFolder = parsed.GetValue(output)
+                            ?? EvaluationFiles.DefaultFolder(folder ?? Path.ChangeExtension(Path.GetFullPath(weightsFile!), null), views != TestTimeAugmentation.None);
+            EvaluationFiles.CheckCanWrite(outFolder, parsed.GetValue(force)); // before the evaluation, not after it
             // The run's own data and data settings, unless the command line names others.
             var manifest = folder is null ? null : RunFolder.Of(folder)?.ReadManifest();
             var config = parsed.GetResult(data) is null && manifest is not null ? manifest.Config : Recipes.Classic.Defaults;
@@ -56,12 +61,8 @@ public static class EvalCommand
             }, console.Interrupt);
             var (model, normalization) = weightsFile is null ? FromCheckpoint(session, folder!) : FromWeights(session, config, weightsFile);
             using var _model = model;
-            var views = parsed.GetValue(tta) ? TestTimeAugmentation.MirrorTranslate : TestTimeAugmentation.None;
             var result = Evaluator.Evaluate(model, session.Test, session.Device, parsed.GetValue(batchSize), views, console.Interrupt, normalization);
-            folder ??= Path.ChangeExtension(Path.GetFullPath(weightsFile!), null);
-
-            var outFolder = parsed.GetValue(output) ?? DefaultOutput(folder, views != TestTimeAugmentation.None);
-            var written = EvaluationFiles.Write(outFolder, result, views);
+            var written = EvaluationFiles.Write(outFolder, result, views, parsed.GetValue(force));
             Print(console.Out, result, views != TestTimeAugmentation.None);
             console.Out.WriteLine($"written: {string.Join(", ", written)}");
             return Program.Success;
@@ -85,14 +86,6 @@ public static class EvalCommand
         model.eval();
         using var train = session.Data.ReadTrain();
         return (model, session.Data.NormalizationOf(train));
-    }
-
-    static string DefaultOutput(string checkpointFolder, bool tta)
-    {
-        var full = Path.GetFullPath(checkpointFolder);
-        var parent = Path.GetDirectoryName(full)!;
-        var name = "eval-" + Path.GetFileName(full) + (tta ? "-tta" : "");
-        return Path.Combine(parent, name);
     }
 
     public static void Print(TextWriter output, EvaluationResult result, bool tta)

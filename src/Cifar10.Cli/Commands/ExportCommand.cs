@@ -15,10 +15,15 @@ public static class ExportCommand
             Required = true,
         };
         var output = new Option<string?>("--out", "-o") { Description = "File to write (default: model.pt or model.onnx beside the checkpoint)" };
-        var command = new Command("export", "Write a trained network as a PyTorch state_dict or an ONNX model") { checkpoint, format, output };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Replace the file if it exists (never a file of the checkpoint or its run)",
+        };
+        var command = new Command("export", "Write a trained network as a PyTorch state_dict or an ONNX model") { checkpoint, format, output, force };
         command.SetAction(parsed =>
         {
-            var path = ModelExport.Export(parsed.GetRequiredValue(checkpoint), parsed.GetValue(format), parsed.GetValue(output));
+            var path = ModelExport.Export(parsed.GetRequiredValue(checkpoint), parsed.GetValue(format), parsed.GetValue(output),
+                                          parsed.GetValue(force), console.Interrupt);
             console.Out.WriteLine($"written: {path}");
             return Program.Success;
         });

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Cifar10.Data;
 using Google.Protobuf;
 using Cifar10.Onnx;
+using Cifar10.Runs;
 using Cifar10.Training;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -26,29 +27,38 @@ public static class ModelExport
     /// <summary>The ONNX model's outputs: [batch, classes] logits and their softmax.</summary>
     public const string OnnxLogits = "logits", OnnxProbabilities = "probabilities";
 
-    /// <summary>Exports a checkpoint (or a run folder's best, else last); returns the file written.
-    /// Without <paramref name="output"/> the file goes beside the checkpoint: model.pt or model.onnx.</summary>
-    public static string Export(string checkpoint, ExportFormat format, string? output = null)
+    /// <summary>
+    /// Exports a checkpoint (or a run folder's best, else last); returns the file written. Without
+    /// <paramref name="output"/> the file goes beside the checkpoint: model.pt or model.onnx. An existing
+    /// file is replaced only with <paramref name="replace"/>, and never one the checkpoint or its run reads
+    /// back (<see cref="OutputFiles"/>); a cancelled export leaves no file behind.
+    /// </summary>
+    public static string Export(string checkpoint, ExportFormat format, string? output = null, bool replace = false,
+                                CancellationToken cancellation = default)
     {
         var folder = Checkpoint.Locate(checkpoint);
+        var path = Path.GetFullPath(output ?? Path.Combine(folder, DefaultFileName(format)));
+        OutputFiles.CheckCanWrite([path], replace);
         var (model, state) = Checkpoint.LoadModel(folder, CPU);
         using (model)
         {
-            var path = output ?? Path.Combine(folder, format == ExportFormat.Pt ? "model.pt" : "model.onnx");
-            if (format == ExportFormat.Pt) SavePyTorch(model, path);
-            else SaveOnnx(model, state, path);
-            return Path.GetFullPath(path);
+            if (format == ExportFormat.Pt) SavePyTorch(model, path, replace, cancellation);
+            else SaveOnnx(model, state, path, replace, cancellation);
+            return path;
         }
     }
 
+    /// <summary>The file <see cref="Export"/> writes beside the checkpoint when no output is named.</summary>
+    public static string DefaultFileName(ExportFormat format) => format == ExportFormat.Pt ? "model.pt" : "model.onnx";
+
     /// <summary>The network's state_dict (parameters and buffers, float32, on the CPU) as PyTorch pickles it.</summary>
-    public static void SavePyTorch(nn.Module model, string path)
+    public static void SavePyTorch(nn.Module model, string path, bool replace = true, CancellationToken cancellation = default)
     {
         using var scope = NewDisposeScope();
         var tensors = new Dictionary<string, Tensor>();
         foreach (var (name, value) in model.state_dict())
             tensors[name] = value.detach().cpu().contiguous();
-        AtomicFile.Write(path, stream => PyTorchPickler.PickleStateDict(stream, tensors, leaveOpen: true));
+        AtomicFile.Write(path, stream => PyTorchPickler.PickleStateDict(stream, tensors, leaveOpen: true), replace, cancellation);
     }
 
     /// <summary>
@@ -96,7 +106,8 @@ public static class ModelExport
     /// <see cref="OnnxLogits"/> and <see cref="OnnxProbabilities"/>, and the class names, statistics and
     /// network in the metadata.
     /// </summary>
-    public static void SaveOnnx(nn.Module<Tensor, Tensor> model, CheckpointState state, string path)
+    public static void SaveOnnx(nn.Module<Tensor, Tensor> model, CheckpointState state, string path, bool replace = true,
+                                CancellationToken cancellation = default)
     {
         bool wasTraining = model.training;
         model.eval();
@@ -122,7 +133,7 @@ public static class ModelExport
             };
             var version = typeof(ModelExport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "";
             var proto = graph.ToModel(metadata, version.Split('+')[0]);
-            AtomicFile.Write(path, stream => proto.WriteTo(stream));
+            AtomicFile.Write(path, stream => proto.WriteTo(stream), replace, cancellation);
         }
         finally
         {

@@ -61,6 +61,7 @@ public sealed class RunFolder
     public const string BestCheckpoint = Checkpoint.BestName;
 
     string? replaced;
+    CreatedFolders? created;
 
     public string Path { get; }
 
@@ -75,8 +76,8 @@ public sealed class RunFolder
 
     /// <summary>
     /// Makes a new run folder. An existing non-empty folder is an error unless <paramref name="replace"/>
-    /// and it is a run folder (it has a readable config.json): then it is moved aside to a hidden sibling,
-    /// to be deleted by <see cref="CommitReplacement"/> or put back by <see cref="RollBackReplacement"/>.
+    /// and it is a run folder of this tool (<see cref="CheckReplaceable"/>): then it is moved aside to a
+    /// hidden sibling, to be deleted by <see cref="CommitReplacement"/> or put back by <see cref="RollBackReplacement"/>.
     /// Call this only once data, network and settings have been validated.
     /// </summary>
     public static RunFolder Create(string path, bool replace)
@@ -88,7 +89,7 @@ public sealed class RunFolder
             run.replaced = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, $".{System.IO.Path.GetFileName(full)}.replaced-{Guid.NewGuid():N}");
             Directory.Move(full, run.replaced);
         }
-        Directory.CreateDirectory(path);
+        run.created = CreatedFolders.For(path);
         return run;
     }
 
@@ -101,18 +102,33 @@ public sealed class RunFolder
         if (!Directory.Exists(path) || !Directory.EnumerateFileSystemEntries(path).Any()) return false;
         if (!replace)
             throw new ConfigException($"run folder {path} already exists; pass --force to replace it or --resume {path} to continue it");
-        if (!IsRunFolder(path))
-            throw new ConfigException($"{path} is not a run folder of this tool (no readable {ConfigFile}), so --force will not replace it; choose another --out");
+        CheckReplaceable(path);
         return true;
     }
 
-    /// <summary>Whether <paramref name="path"/> holds a config.json this tool wrote.</summary>
+    /// <summary>
+    /// What proves a folder is a run of this tool that --force may replace: its config.json is a whole
+    /// run record as this tool writes it (a name, the data's SHA-256, a creation time: any config.json
+    /// of this tool, old ones included), and it holds nothing but the files this tool writes into a run
+    /// (<see cref="RunFileSet"/>). Anything else is refused, naming the folder and what is in the way.
+    /// </summary>
+    public static void CheckReplaceable(string path)
+    {
+        if (!IsRunFolder(path))
+            throw new ConfigException($"{path} is not a run folder of this tool (no {ConfigFile} written by it), so --force will not replace it; choose another --out");
+        var foreign = RunFileSet.Foreign(path);
+        if (foreign.Count > 0)
+            throw new ConfigException($"run folder {path} also holds what this tool did not write there ({string.Join(", ", foreign.Take(3))}"
+                                      + (foreign.Count > 3 ? $" and {foreign.Count - 3} more" : "") + "), so --force will not replace it; move that out, or choose another --out");
+    }
+
+    /// <summary>Whether <paramref name="path"/> holds a config.json this tool wrote: a whole run record, not just any JSON object.</summary>
     public static bool IsRunFolder(string path)
     {
         try
         {
-            new RunFolder(path).ReadManifest();
-            return true;
+            var manifest = new RunFolder(path).ReadManifest();
+            return manifest.Name.Length > 0 && manifest.DataSha256.Length > 0 && manifest.Created != default;
         }
         catch (CheckpointException)
         {
@@ -135,6 +151,22 @@ public sealed class RunFolder
         Directory.Delete(Path, recursive: true);
         Directory.Move(replaced, Path);
         replaced = null;
+    }
+
+    /// <summary>
+    /// A new run that failed before its first checkpoint holds nothing worth keeping: its files go, and
+    /// so does the folder if this run created it. Should anything else have been put into it meanwhile,
+    /// the folder is left as it is.
+    /// </summary>
+    public void RemoveNew()
+    {
+        if (!Directory.Exists(Path) || RunFileSet.Foreign(Path).Count > 0) return;
+        foreach (var entry in new DirectoryInfo(Path).EnumerateFileSystemInfos())
+        {
+            if (entry is DirectoryInfo folder) folder.Delete(recursive: true);
+            else entry.Delete();
+        }
+        created?.Dispose();
     }
 
     /// <summary>The run a checkpoint belongs to (the run folder itself, or the folder holding a checkpoint folder), or null.</summary>

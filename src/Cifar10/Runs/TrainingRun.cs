@@ -76,7 +76,8 @@ public static class TrainingRun
         }, cancellation);
         var data = session.Data;
         if (previous is not null && previous.DataSha256 != data.Fingerprint.CombinedSha256)
-            throw new ConfigException($"the data in {data.Folder} differs from the data run {existing!.Path} was trained on (SHA-256 {data.Fingerprint.CombinedSha256[..12]}… vs {previous.DataSha256[..12]}…)");
+            // Not the user's command line but the world that changed (an image added, a file replaced): a failure.
+            throw new DataException($"the data in {data.Folder} differs from the data run {existing!.Path} was trained on (SHA-256 {data.Fingerprint.CombinedSha256[..12]}… vs {previous.DataSha256[..12]}…), so it cannot be resumed; train a new run on the new data");
         config = config with { Dataset = data.Kind }; // config.json records what ran: "auto" becomes the kind found
         var (train, validation, normalization) = session.Training(config);
         // Read now, so that a damaged test file fails before the training and not after it; then let go
@@ -164,8 +165,7 @@ public static class TrainingRun
         }
         if (!interrupted)
         {
-            // A new run that failed before its first checkpoint holds nothing worth keeping.
-            if (newRun && !checkpointed && Directory.Exists(run.Path)) Directory.Delete(run.Path, recursive: true);
+            if (newRun && !checkpointed) run.RemoveNew();
             return failure;
         }
         var kept = checkpointed

@@ -43,6 +43,7 @@ public static class SweepRunner
         var trials = SweepPlan.Expand(request.BaseSettings, request.Varied, request.Grid);
         if (request.TrialIndex is int only && (only < 0 || only >= trials.Count))
             throw new ConfigException($"--trial-index {only} is out of range: this sweep has {trials.Count} trials (0..{trials.Count - 1})");
+        CheckFolder(request.Folder);
         Directory.CreateDirectory(request.Folder);
         WriteOrCheckManifest(request, trials);
 
@@ -95,6 +96,19 @@ public static class SweepRunner
             }, observer, cancellation);
         }
         return TrialStatus.Finished;
+    }
+
+    /// <summary>A sweep writes only into a new or empty folder, or continues its own (whose plan
+    /// <see cref="WriteOrCheckManifest"/> then compares): it never writes its tables and pages over a user's files.</summary>
+    static void CheckFolder(string folder)
+    {
+        if (File.Exists(folder)) throw new ConfigException($"{folder} is a file; --out names the sweep folder");
+        if (!Directory.Exists(folder) || File.Exists(Path.Combine(folder, ManifestFile))) return;
+        // Another process starting the same sweep may be writing sweep.json this moment.
+        var entries = Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Where(name => !AtomicFile.IsTemporary(name!)).ToList();
+        if (entries.Count > 0)
+            throw new ConfigException($"{folder} is neither empty nor a sweep folder (it has no {ManifestFile} but {string.Join(", ", entries.Take(3))}"
+                                      + (entries.Count > 3 ? ", ..." : "") + "); a sweep writes only into an empty folder or continues its own; choose another --out");
     }
 
     static void WriteOrCheckManifest(SweepRequest request, IReadOnlyList<Trial> trials)

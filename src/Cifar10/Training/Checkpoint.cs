@@ -53,7 +53,8 @@ public static class Checkpoint
     public const string StateFile = "state.json";
     /// <summary>The checkpoint folders of a run: the best by validation accuracy, and the last epoch's.</summary>
     public const string BestName = "best", LastName = "last";
-    const string Writing = ".writing", Previous = ".previous";
+    /// <summary>The suffixes of a checkpoint being written and of the one it replaces, while they are swapped.</summary>
+    public const string Writing = ".writing", Previous = ".previous";
 
     public static void Save(string folder, nn.Module model, ITrainingOptimizer? optimizer, CheckpointState state)
     {

@@ -94,7 +94,7 @@ public class DataAndModelOutTests(FinishedRunFixture finished) : IClassFixture<F
         var before = RunFolder.Open(run).ReadResults()!.BestValAccuracy; // the exported checkpoint is the best one
         Assert.Equal(before, RunFolder.Open(continued).ReadMetrics()[0].ValAccuracy, 2);
 
-        var wrong = Cli.Run("eval", "--weights", pt, "--model", "deep", "--data", RealData.Folder);
+        var wrong = Cli.Run("eval", "--weights", pt, "--model", "deep", "--data", RealData.Folder, "--out", Path.Combine(root, "eval-deep"));
         Assert.Equal(Program.Failure, wrong.Code);
         Assert.Contains("does not fit DeepNet", wrong.Err);
         Assert.Contains("missing", wrong.Err);

@@ -54,6 +54,120 @@ public class RunSafetyTests(FinishedRunFixture finished) : IClassFixture<Finishe
         Assert.True(Directory.Exists(Path.Combine(folder, "sub")));
     }
 
+    static Dictionary<string, byte[]> Snapshot(string folder) =>
+        Directory.GetFiles(folder, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+
+    static void AssertUnchanged(Dictionary<string, byte[]> before, string folder)
+    {
+        Assert.Equal(before.Keys.Order(), Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Order());
+        Assert.All(before, pair => Assert.Equal(pair.Value, File.ReadAllBytes(pair.Key)));
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("{ \"name\": \"my-experiment\", \"config\": { \"lr\": 0.1 } }")]
+    public void ForceRefusesAFolderWhoseConfigJsonIsNotARunRecordOfThisTool(string config)
+    {
+        var folder = Path.Combine(root, "project");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, RunFolder.ConfigFile), config);
+        File.WriteAllText(Path.Combine(folder, RunFolder.MetricsFile), "my measurements");
+        var before = Snapshot(folder);
+        var (code, _, err) = Cli.Run(["train", "--epochs", "1", "--out", folder, "--force", .. Cli.Tiny]);
+        Assert.Equal(Program.UsageError, code);
+        Assert.Contains($"{folder} is not a run folder", err);
+        AssertOneLine(err);
+        AssertUnchanged(before, folder);
+    }
+
+    [Fact]
+    public void ForceRefusesARunFolderThatAlsoHoldsTheUsersFiles()
+    {
+        var run = finished.Copy(Path.Combine(root, "run"));
+        File.WriteAllText(Path.Combine(run, "notes.txt"), "what I tried");
+        Directory.CreateDirectory(Path.Combine(run, "best", "annotations"));
+        File.WriteAllText(Path.Combine(run, "best", "annotations", "why.txt"), "best because...");
+        var before = Snapshot(run);
+        var (code, _, err) = Cli.Run(["train", "--epochs", "1", "--out", run, "--force", .. Cli.Tiny]);
+        Assert.Equal(Program.UsageError, code);
+        Assert.Contains($"run folder {run} also holds", err);
+        Assert.Contains("notes.txt", err);
+        Assert.Contains(Path.Combine("best", "annotations"), err);
+        AssertOneLine(err);
+        AssertUnchanged(before, run);
+    }
+
+    [Fact]
+    public void ForceReplacesARunWithTheEvaluationsAndExportsTheToolWroteIntoIt()
+    {
+        var run = finished.Copy(Path.Combine(root, "run"));
+        Assert.Equal(0, Cli.Run("eval", "--checkpoint", run, "--data", RealData.Folder).Code);
+        Assert.Equal(0, Cli.Run("export", "--checkpoint", run, "--format", "pt").Code);
+        Assert.Equal(0, Cli.Run("export", "--checkpoint", run, "--format", "onnx").Code);
+        Assert.Empty(RunFileSet.Foreign(run));
+
+        var (code, _, err) = Cli.Run(["train", "--epochs", "1", "--out", run, "--force", .. Cli.Tiny]);
+        Assert.True(code == 0, err);
+        Assert.Equal(1, RunFolder.Open(run).ReadResults()!.EpochsCompleted);
+        Assert.False(Directory.Exists(Path.Combine(run, "eval-best")));
+        Assert.Empty(Directory.GetDirectories(root, ".*"));
+    }
+
+    [Fact]
+    public void ANewRunThatFailsBeforeItsFirstCheckpointLeavesTheUsersEmptyFolder()
+    {
+        var folder = Path.Combine(root, "mine");
+        Directory.CreateDirectory(folder);
+        var (code, _, err) = Cli.Run(["train", "--epochs", "1", "--lr", "1e30", "--out", folder, .. Cli.Tiny]);
+        Assert.Equal(Program.Failure, code);
+        Assert.Contains("diverged in epoch 1", err);
+        Assert.True(Directory.Exists(folder));
+        Assert.Empty(Directory.GetFileSystemEntries(folder));
+    }
+
+    [Fact]
+    public void ResumingARunWhoseImageFolderChangedIsAFailure()
+    {
+        var data = Path.Combine(root, "pets");
+        ImageFolders.Write(data, perClass: 12, test: false);
+        var run = Path.Combine(root, "run");
+        var trained = Cli.Run("train", "--model", "simple", "--epochs", "1", "--batch-size", "16", "--threads", "1",
+                              "--data", data, "--test-size", "9", "--val-size", "6", "--out", run);
+        Assert.True(trained.Code == 0, trained.Err);
+        File.Delete(Path.Combine(run, RunFolder.ResultsFile)); // as if stopped after its checkpoint
+
+        var changed = Path.Combine(data, "train", "cats", "0.png");
+        File.WriteAllBytes(changed, ImageFolders.Image(SkiaSharp.SKColors.Black, 25, 25, SkiaSharp.SKEncodedImageFormat.Png));
+        File.SetLastWriteTimeUtc(changed, DateTime.UtcNow.AddMinutes(1));
+        var (code, _, err) = Cli.Run("train", "--resume", run);
+        Assert.Equal(Program.Failure, code);
+        Assert.Contains("differs from the data", err);
+        AssertOneLine(err);
+    }
+
+    [Fact]
+    public void NoNaNIsWrittenToJsonAndOldFilesWithNaNStillRead()
+    {
+        var run = Path.Combine(root, "no-validation"); // no validation set: no best validation accuracy
+        var trained = Cli.Run("train", "--model", "simple", "--subset", "512", "--val-size", "0", "--batch-size", "64", "--threads", "1",
+                              "--epochs", "1", "--data", RealData.Folder, "--out", run);
+        Assert.True(trained.Code == 0, trained.Err);
+        var results = Path.Combine(run, RunFolder.ResultsFile);
+        var state = Path.Combine(run, RunFolder.LastCheckpoint, Checkpoint.StateFile);
+        foreach (var file in new[] { Path.Combine(run, RunFolder.ConfigFile), results, state })
+            Assert.DoesNotContain("NaN", File.ReadAllText(file));
+        Assert.Contains("\"best_val_accuracy\": null", File.ReadAllText(results));
+        Assert.True(double.IsNaN(RunFolder.Open(run).ReadResults()!.BestValAccuracy));
+
+        // Earlier versions wrote the string "NaN".
+        foreach (var file in new[] { results, state })
+            File.WriteAllText(file, File.ReadAllText(file).Replace("\"best_val_accuracy\": null", "\"best_val_accuracy\": \"NaN\""));
+        Assert.True(double.IsNaN(RunFolder.Open(run).ReadResults()!.BestValAccuracy));
+        Assert.True(double.IsNaN(Checkpoint.ReadState(Path.Combine(run, RunFolder.LastCheckpoint)).BestValAccuracy));
+        var evaluated = Cli.Run("eval", "--checkpoint", run, "--data", RealData.Folder);
+        Assert.True(evaluated.Code == 0, evaluated.Err);
+    }
+
     [Fact]
     public void ForceWithABadSettingLeavesTheEarlierRunAsItWas()
     {
