@@ -11,18 +11,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 data=$(realpath "${1:-../shared/data/cifar-10-binary.tar.gz}")
-version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
 work=$(mktemp -d /tmp/cifar10-consumer-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 feed="$work/feed"
 
-echo "== packing Cifar10.Core and Cifar10.Cli $version into $feed"
+echo "== packing Cifar10.Core and Cifar10.Cli into $feed"
 dotnet pack src/Cifar10 -c Release -o "$feed" -nologo -v q
 dotnet pack src/Cifar10.Cli -c Release -o "$feed" -nologo -v q
 ls -la "$feed"
-# The global package cache keeps a version once seen: drop ours so the consumer gets the packages just made.
-packages=${NUGET_PACKAGES:-$HOME/.nuget/packages}
-rm -rf "$packages/cifar10.core" "$packages/cifar10.cli" "$packages/cifar10.cli.linux-x64"
+# The version names the commit (and uncommitted edits), so NuGet's package cache never serves an older build.
+version=$(basename "$feed"/Cifar10.Core.*.nupkg .nupkg); version=${version#Cifar10.Core.}
+echo "version $version"
 
 echo "== a console project outside the repository, with the README's example as Program.cs"
 mkdir -p "$work/consumer"

@@ -43,7 +43,7 @@ public static class Program
         {
             // "Unrecognized command or argument 'x'" says more than the "command was not provided" that precedes it.
             var shown = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized")) ?? parsed.Errors[0];
-            error.WriteLine($"error: {shown.Message} (see --help)");
+            error.WriteLine($"error: {shown.Message.TrimEnd('.')}{Suggestions.ForUnrecognized(shown.Message, parsed.CommandResult.Command)} (see --help)");
             return UsageError;
         }
         try
@@ -59,7 +59,8 @@ public static class Program
         }
     }
 
-    static RootCommand BuildRoot(CliConsole console)
+    /// <summary>Every command of the tool (docs/cli.md is generated from it).</summary>
+    public static RootCommand BuildRoot(CliConsole console)
     {
         var root = new RootCommand("CIFAR-10 image classification on TorchSharp: download, train, evaluate, predict.");
         root.Options.Add(CommonOptions.Verbose);

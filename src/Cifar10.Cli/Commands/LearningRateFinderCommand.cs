@@ -10,7 +10,7 @@ public static class LearningRateFinderCommand
 {
     public static Command Build(CliConsole console)
     {
-        var settings = new SettingOptions();
+        var settings = new SettingOptions(LearningRateFinder.Uses);
         var start = new Option<string>("--start") { Description = "Smallest learning rate tried", DefaultValueFactory = _ => "1e-7" };
         var end = new Option<string>("--end") { Description = "Largest learning rate tried", DefaultValueFactory = _ => "10" };
         var steps = new Option<int>("--steps") { Description = "Optimizer steps (one learning rate each)", DefaultValueFactory = _ => 100 };

@@ -9,12 +9,16 @@ namespace Cifar10.Cli.Commands;
 /// the table, and the values are handed to <see cref="TrainSettings.Resolve"/> as the text the user
 /// typed, so parsing is the table's (culture-invariant) and so is validation.
 /// </summary>
-public sealed class SettingOptions(params string[] only)
+public sealed class SettingOptions
 {
-    readonly List<(Setting Setting, Option Option)> options = TrainSettings.All
-        .Where(setting => only.Length == 0 || only.Contains(setting.Name))
-        .Select(setting => (setting, Build(setting)))
-        .ToList();
+    readonly List<(Setting Setting, Option Option)> options;
+
+    /// <summary>The named settings, or every setting when none is named.</summary>
+    public SettingOptions(params string[] only) : this(setting => only.Length == 0 || only.Contains(setting.Name)) { }
+
+    /// <summary>The settings a command uses.</summary>
+    public SettingOptions(Func<Setting, bool> uses) =>
+        options = TrainSettings.All.Where(uses).Select(setting => (setting, Build(setting))).ToList();
 
     /// <summary>Text-valued options: the table parses the text, not System.CommandLine (whose number parsing follows the machine's culture).</summary>
     static Option Build(Setting setting)

@@ -207,7 +207,7 @@ public sealed class RunFolder
 
     /// <summary>The checkpoint the test set is measured with: the best by validation accuracy when the run
     /// has a validation set (recovered if a kill left it mid-swap), else the last.</summary>
-    public string TestCheckpoint(TrainConfig config) => config.ValidationSize > 0 && Checkpoint.Recover(Best) ? Best : Last;
+    public string TestCheckpoint(TrainConfig config) => config.HasValidation && Checkpoint.Recover(Best) ? Best : Last;
 
     /// <summary>Drops log rows past the epoch a resumed run restarts from, so that the redone
     /// epochs are not recorded twice.</summary>

@@ -74,7 +74,10 @@ public sealed class Session : IDisposable
         if (training is not null) return training;
         using var full = Data.ReadTrain();
         var normalization = Data.NormalizationOf(full);
-        var (train, validation) = Split.TrainValidation(full, config.ValidationSize, config.Seed);
+        int held = config.ValidationImages(full.Count);
+        if (held >= full.Count)
+            throw new ConfigException($"--val-size {held:N0} leaves no training images of the {full.Count:N0} in the data; choose a smaller --val-size, or leave it out (auto: {TrainConfig.AutoValidationShare:P0} of the training images, at most {TrainConfig.AutoValidationMax:N0})");
+        var (train, validation) = Split.TrainValidation(full, held, config.Seed);
         if (config.TrainSubset > 0 && config.TrainSubset < train.Count)
         {
             var subset = train.Take(config.TrainSubset);

@@ -52,9 +52,10 @@ public static class DeviceSetup
         if (threads > 0) torch.set_num_threads(threads);
     }
 
+    /// <summary>The threads setting's own check, for commands that take --threads without the other settings.</summary>
     public static void CheckThreads(int threads)
     {
-        if (threads is < 0 or > MaxThreads)
-            throw new ConfigException($"threads must be in 0..{MaxThreads} (got {threads})");
+        if (Training.TrainSettings.Get("threads").Check(new Training.TrainConfig { Threads = threads }) is { } problem)
+            throw new ConfigException(problem);
     }
 }

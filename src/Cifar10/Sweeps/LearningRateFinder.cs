@@ -16,6 +16,11 @@ public sealed record LearningRateFinderResult(IReadOnlyList<(double Lr, double L
 /// </summary>
 public static class LearningRateFinder
 {
+    /// <summary>Whether the finder uses <paramref name="setting"/>: it has no epochs, schedule or evaluation, and it
+    /// sweeps the learning rate itself (the rest of the optimizer, the network, the data and augmentation apply).</summary>
+    public static bool Uses(Setting setting) =>
+        setting.Group is not (SettingGroup.Schedule or SettingGroup.Evaluation) && setting.Name is not ("lr" or "alternating-flip");
+
     /// <param name="model">A network built for <paramref name="config"/> (<see cref="Trainer.CreateModel"/>: its precision included).</param>
     public static LearningRateFinderResult Run(nn.Module<Tensor, Tensor> model, ImageDataset train, TrainConfig config,
                                                Device device, double start = 1e-7, double end = 10, int steps = 100,

@@ -13,9 +13,9 @@ public static class Recipes
 {
     /// <summary>The classic CIFAR-10 settings (kuangliu/pytorch-cifar and most tutorials): batch 128,
     /// SGD lr 0.1 with momentum 0.9 and weight decay 5e-4, a cosine schedule, random crops with 4 zero-padded
-    /// pixels and random flips, 5,000 images held out for validation.</summary>
+    /// pixels and random flips, 10% of the training images (at most 5,000) held out for validation.</summary>
     public static Recipe Classic { get; } = new("classic",
-        "batch 128, SGD lr 0.1 momentum 0.9 wd 5e-4, cosine, crop 4 + flip, 5,000 validation images",
+        "batch 128, SGD lr 0.1 momentum 0.9 wd 5e-4, cosine, crop 4 + flip, 10% of the training images (at most 5,000) for validation",
         new TrainConfig { Recipe = "classic" });
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Cifar10.Data;
 using Cifar10.Evaluation;
+using Cifar10.Runtime;
 
 namespace Cifar10.Training;
 
@@ -15,109 +16,223 @@ public enum PrecisionMode { Auto, Fp32, Bf16 }
 
 /// <summary>
 /// Every setting of a training run, as typed values (as airbench keeps its hyperparameters in one
-/// place). The defaults here are the classic recipe; <see cref="TrainSettings.Resolve"/> starts from
-/// the recipe of the chosen network instead and applies the user's settings on top. Each property
-/// is described, parsed, validated and written to config.json by its entry in
-/// <see cref="TrainSettings.All"/>.
+/// place). Each setting is declared once, here: the property, its <see cref="SettingAttribute"/> (name,
+/// help, range, when it applies) and its initial value, the classic recipe's default. The options of
+/// <c>train</c>, <c>sweep</c> and <c>lr-find</c>, the names <c>--vary</c> takes, the keys of config.json,
+/// validation and docs/cli.md all come from these declarations (<see cref="TrainSettings.All"/>).
 /// </summary>
 [JsonConverter(typeof(TrainConfigJsonConverter))]
 public sealed record TrainConfig
 {
-    public string Model { get; init; } = "resnet18";
+    // ---- the network ----
+    [Setting("model", SettingGroup.Network, "Network (see `cifar10 models`)", Aliases = ["-m"], Hint = "name", LowerCase = true, Check = "KnownModel")]
+    public string Model { get; init; } = "fast";
+
     /// <summary>The recipe the defaults came from (<see cref="Recipes"/>); empty for configs written before recipes had names.</summary>
+    [Setting("recipe", SettingGroup.Network, "Training recipe the defaults come from (see `cifar10 models`)", Hint = "name", LowerCase = true, Check = "KnownRecipe")]
     public string Recipe { get; init; } = "";
-    /// <summary>Dropout probability for networks that have dropout; null keeps the network's own default.</summary>
-    public double? Dropout { get; init; }
-    /// <summary>Number of conv blocks, for networks with a depth (tutorial: 2..4).</summary>
-    public int Depth { get; init; } = 3;
 
+    // ---- the optimizer (and the length of the run) ----
+    [Setting("epochs", SettingGroup.Schedule, "Passes over the training set", Aliases = ["-e"], Above = 0)]
     public int Epochs { get; init; } = 10;
-    public int BatchSize { get; init; } = 128;
-    public double LearningRate { get; init; } = 0.1;
-    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
-    public double Momentum { get; init; } = 0.9;
-    public bool Nesterov { get; init; }
-    public double WeightDecay { get; init; } = 5e-4;
-    public double LabelSmoothing { get; init; }
-    /// <summary>Muon: the learning rate of the weight matrices at the schedule's peak (the other parameters take <see cref="LearningRate"/>).</summary>
-    public double MuonLearningRate { get; init; } = 0.02;
-    public double MuonMomentum { get; init; } = 0.95;
-    public int MuonNewtonSchulzSteps { get; init; } = 5;
-    /// <summary>Muon: the optimizer of the parameters Muon leaves alone (biases, norm parameters, the output layer).</summary>
-    public OptimizerKind MuonFallback { get; init; } = OptimizerKind.Sgd;
-    /// <summary>sgd: learning-rate multiplier of the output layer (its decay step unchanged). 1 = no special treatment.</summary>
-    public double HeadLrScale { get; init; } = 1;
-    /// <summary>Rescale the gradients so that their global L2 norm is at most this; 0 = no clipping.</summary>
-    public double ClipGradNorm { get; init; }
 
-    public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
-    /// <summary>step: decay every StepEpochs epochs by Gamma.</summary>
-    public int StepEpochs { get; init; } = 30;
-    /// <summary>multistep: decay by Gamma at each of these epochs.</summary>
-    public int[] Milestones { get; init; } = [];
-    public double Gamma { get; init; } = 0.1;
-    /// <summary>Linear warm-up length in epochs (fractions allowed), applied on top of any schedule.</summary>
-    public double WarmupEpochs { get; init; }
+    [Setting("batch-size", SettingGroup.Optimizer, "Images per optimizer step", Aliases = ["-b"], Above = 0)]
+    public int BatchSize { get; init; } = 128;
+
+    [Setting("lr", SettingGroup.Optimizer, "Peak learning rate", Above = 0, LegacyJsonNames = ["learning_rate"])]
+    public double LearningRate { get; init; } = 0.1;
+
+    [Setting("optimizer", SettingGroup.Optimizer, "Optimizer")]
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
+
+    [Setting("momentum", SettingGroup.Optimizer, "SGD momentum", AtLeast = 0, Below = 1)]
+    public double Momentum { get; init; } = 0.9;
+
+    [Setting("nesterov", SettingGroup.Optimizer, "Nesterov momentum (sgd)")]
+    public bool Nesterov { get; init; }
+
+    [Setting("weight-decay", SettingGroup.Optimizer, "L2 weight decay", Aliases = ["--wd"], AtLeast = 0)]
+    public double WeightDecay { get; init; } = 5e-4;
 
     /// <summary>SGD only: learning-rate multiplier for batch-norm biases; their weight-decay step stays
     /// that of the other weights (airbench's bias_scaler). 1 = no special treatment.</summary>
+    [Setting("norm-bias-lr-scale", SettingGroup.Optimizer, "sgd: learning-rate multiplier of batch-norm biases (their decay step unchanged)", Above = 0)]
     public double NormBiasLrScale { get; init; } = 1;
+
+    /// <summary>sgd: learning-rate multiplier of the output layer (its decay step unchanged). 1 = no special treatment.</summary>
+    [Setting("head-lr-scale", SettingGroup.Optimizer, "sgd: learning-rate multiplier of the output layer (its decay step unchanged)", Above = 0)]
+    public double HeadLrScale { get; init; } = 1;
+
+    /// <summary>Muon: the learning rate of the weight matrices at the schedule's peak (the other parameters take <see cref="LearningRate"/>).</summary>
+    [Setting("muon-lr", SettingGroup.Optimizer, "muon: peak learning rate of the weight matrices", Above = 0, AppliesWhen = "optimizer=muon")]
+    public double MuonLearningRate { get; init; } = 0.02;
+
+    [Setting("muon-momentum", SettingGroup.Optimizer, "muon: Nesterov momentum of the weight matrices", AtLeast = 0, Below = 1, AppliesWhen = "optimizer=muon")]
+    public double MuonMomentum { get; init; } = 0.95;
+
+    [Setting("muon-ns-steps", SettingGroup.Optimizer, "muon: Newton–Schulz iterations per update", AtLeast = 1, AtMost = 20, AppliesWhen = "optimizer=muon")]
+    public int MuonNewtonSchulzSteps { get; init; } = 5;
+
+    /// <summary>Muon: the optimizer of the parameters Muon leaves alone (biases, norm parameters, the output layer).</summary>
+    [Setting("muon-fallback", SettingGroup.Optimizer, "muon: the optimizer of the other parameters (biases, norms, the output layer)",
+             Choices = "sgd|adam|adamw", AppliesWhen = "optimizer=muon")]
+    public OptimizerKind MuonFallback { get; init; } = OptimizerKind.Sgd;
+
+    [Setting("label-smoothing", SettingGroup.Optimizer, "Cross-entropy label smoothing", AtLeast = 0, Below = 1)]
+    public double LabelSmoothing { get; init; }
+
+    /// <summary>Rescale the gradients so that their global L2 norm is at most this; 0 = no clipping.</summary>
+    [Setting("clip-grad-norm", SettingGroup.Optimizer, "Clip the gradients' global L2 norm to this (0 = off)", AtLeast = 0)]
+    public double ClipGradNorm { get; init; }
+
+    // ---- the schedule ----
+    [Setting("schedule", SettingGroup.Schedule, "Learning-rate schedule")]
+    public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
+
+    /// <summary>step: decay every StepEpochs epochs by Gamma.</summary>
+    [Setting("step-size", SettingGroup.Schedule, "step schedule: epochs between decays", Above = 0, LegacyJsonNames = ["step_epochs"], AppliesWhen = "schedule=step")]
+    public int StepEpochs { get; init; } = 30;
+
+    /// <summary>multistep: decay by Gamma at each of these epochs.</summary>
+    [Setting("milestones", SettingGroup.Schedule, "multistep schedule: epochs at which to decay, e.g. --milestones 30 60", Above = 0, AppliesWhen = "schedule=multistep")]
+    public int[] Milestones { get; init; } = [];
+
+    [Setting("gamma", SettingGroup.Schedule, "Decay factor of step and multistep", Above = 0, AppliesWhen = "schedule=step|multistep")]
+    public double Gamma { get; init; } = 0.1;
+
+    /// <summary>Linear warm-up length in epochs (fractions allowed), applied on top of any schedule.</summary>
+    [Setting("warmup", SettingGroup.Schedule, "Linear warm-up, in epochs", AtLeast = 0, LegacyJsonNames = ["warmup_epochs"])]
+    public double WarmupEpochs { get; init; }
+
     /// <summary>Weight averaging as airbench's lookahead: from 30% of the epochs on, every 5 steps an
     /// exponential average of the weights is updated and copied back into the network.</summary>
+    [Setting("lookahead", SettingGroup.Schedule, "Weight averaging (airbench's lookahead)")]
     public bool Lookahead { get; init; }
+
     /// <summary>Stop after this many epochs without a better validation accuracy (the best checkpoint
     /// is kept); 0 = never stop early.</summary>
+    [Setting("early-stop", SettingGroup.Schedule, "Stop after this many epochs without a better validation accuracy (0 = never)", AtLeast = 0)]
     public int EarlyStop { get; init; }
 
+    // ---- the network's own options ----
+    /// <summary>Dropout probability for networks that have dropout; null keeps the network's own default.</summary>
+    [Setting("dropout", SettingGroup.Network, "Dropout probability (networks with dropout; 'default' = the network's own)", AtLeast = 0, Below = 1, NullWord = "default")]
+    public double? Dropout { get; init; }
+
+    /// <summary>Number of conv blocks, for networks with a depth (tutorial: 2..4).</summary>
+    [Setting("depth", SettingGroup.Network, "Conv blocks (networks with a depth: tutorial 2..4)", Above = 0)]
+    public int Depth { get; init; } = 3;
+
+    // ---- the data ----
     /// <summary>The data set: CIFAR-10, CIFAR-100 or an image folder (auto: an image folder when --data has the layout).</summary>
+    [Setting("dataset", SettingGroup.Data, "Data set; auto: an image folder when --data has train/CLASS/ folders, else cifar10")]
     public DatasetKind Dataset { get; init; } = DatasetKind.Auto;
+
     /// <summary>CIFAR-100's labels: the 100 fine classes or the 20 coarse ones.</summary>
+    [Setting("labels", SettingGroup.Data, "CIFAR-100's labels: 100 fine classes or 20 coarse ones")]
     public LabelKind Labels { get; init; } = LabelKind.Fine;
+
     /// <summary>Image folders without a test/ folder: training images held out as the test set.</summary>
+    [Setting("test-size", SettingGroup.Data, "Image folders without test/: training images held out (seeded) as the test set", AtLeast = 0)]
     public int TestSize { get; init; }
+
     /// <summary>Image folders: train without the files that cannot be decoded (counted) instead of stopping.</summary>
+    [Setting("skip-bad-images", SettingGroup.Data, "Image folders: leave out (and count) files that cannot be decoded instead of stopping")]
     public bool SkipBadImages { get; init; }
 
-    public int ValidationSize { get; init; } = 5000;
+    /// <summary>Training images held out for validation; null (auto) holds out
+    /// <see cref="AutoValidationShare"/> of them, at most <see cref="AutoValidationMax"/>.</summary>
+    [Setting("val-size", SettingGroup.Data, "Images held out of training for validation (0 = none; auto = 10% of the training images, at most 5,000)",
+             AtLeast = 0, NullWord = "auto", LegacyJsonNames = ["validation_size"])]
+    public int? ValidationSize { get; init; }
+
     /// <summary>Use only the first N training images (after the validation split); 0 = all. For quick experiments.</summary>
+    [Setting("subset", SettingGroup.Data, "Train on only the first N training images (0 = all)", AtLeast = 0, LegacyJsonNames = ["train_subset"])]
     public int TrainSubset { get; init; }
+
+    // ---- augmentation ----
+    [Setting("crop", SettingGroup.Augmentation, "Random crop (translation)", LegacyJsonNames = ["random_crop"])]
     public bool RandomCrop { get; init; } = true;
+
     /// <summary>Random-crop padding in pixels on each side (the maximum translation).</summary>
+    [Setting("crop-padding", SettingGroup.Augmentation, "Random-crop padding (maximum shift) in pixels", AtLeast = 0, AtMost = 16, AppliesWhen = "crop=true")]
     public int CropPadding { get; init; } = 4;
+
     /// <summary>How the crop's border is filled: zeros (torchvision's RandomCrop) or reflect (airbench).</summary>
+    [Setting("pad-mode", SettingGroup.Augmentation, "Random-crop border", LegacyJsonNames = ["crop_pad_mode"], AppliesWhen = "crop=true")]
     public PadMode CropPadMode { get; init; } = PadMode.Zeros;
+
+    [Setting("flip", SettingGroup.Augmentation, "Random horizontal flips", LegacyJsonNames = ["horizontal_flip"])]
     public bool HorizontalFlip { get; init; } = true;
+
     /// <summary>Flip each image on every other epoch (from a random start) instead of with probability
     /// 0.5 each epoch: the network sees both orientations of every image every two epochs.</summary>
+    [Setting("alternating-flip", SettingGroup.Augmentation, "Flip every image on every other epoch instead of at random")]
     public bool AlternatingFlip { get; init; }
+
+    [Setting("cutout", SettingGroup.Augmentation, "Cutout square size in pixels (0 = off)", AtLeast = 0, AtMost = 32)]
     public int Cutout { get; init; }
+
     /// <summary>Progressive resizing (fast.ai's DAWNBench entries): the first <see cref="LowResFraction"/> of the epochs
     /// train on images downscaled to this side in pixels, the rest at full size; 0 = full size throughout. A
     /// convolution's cost grows with the pixels, so a 24-pixel epoch of the fast network costs about 0.55 of a
     /// 32-pixel one. Networks that take any image size only (<see cref="Models.IAnyImageSize"/>).</summary>
+    [Setting("low-res", SettingGroup.Schedule, "Progressive resizing: the first epochs (--low-res-fraction) train on images downscaled to this side in pixels (0 = off)", AtLeast = 0)]
     public int LowRes { get; init; }
+
     /// <summary>The share of the epochs (from the first) that train at <see cref="LowRes"/>.</summary>
+    [Setting("low-res-fraction", SettingGroup.Schedule, "Progressive resizing: the share of the epochs, from the first, at --low-res", AtLeast = 0, AtMost = 1, AppliesWhen = "low-res>0")]
     public double LowResFraction { get; init; } = 0.5;
+
+    // ---- the machine and the run ----
+    [Setting("seed", SettingGroup.Machine, "Seed of every random choice; same seed, same machine, same threads: same run", AtLeast = 0)]
+    public long Seed { get; init; }
+
+    /// <summary>Intra-op threads for libtorch; 0 leaves libtorch's default (one per core).</summary>
+    [Setting("threads", SettingGroup.Machine, "libtorch intra-op threads (0 = one per core)", AtLeast = 0, AtMost = DeviceSetup.MaxThreads, DescribesMachine = true)]
+    public int Threads { get; init; }
+
+    [Setting("device", SettingGroup.Machine, "Compute device: cpu, cuda or cuda:N (cuda needs a build with -p:TorchBackend=cuda)",
+             Hint = "cpu|cuda|cuda:N", LowerCase = true, DescribesMachine = true)]
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>fp32, bf16 (convolutions in bfloat16, weights and batch norm in float32; networks that
+    /// support it), or auto: bf16 where the network supports it and the CPU computes bf16 fast, else fp32 (see <see cref="Training.Precision"/>).</summary>
+    [Setting("precision", SettingGroup.Machine,
+             "Convolutions in fp32 or bf16 (networks that support it; weights and batch norm stay fp32); auto = bf16 where the CPU computes it fast (AMX, AMD AVX-512 BF16), else fp32")]
+    public PrecisionMode Precision { get; init; } = PrecisionMode.Auto;
+
+    // ---- evaluation ----
+    [Setting("eval-batch-size", SettingGroup.Evaluation, "Images per forward pass in validation and test", Above = 0)]
+    public int EvalBatchSize { get; init; } = 500;
+
+    /// <summary>Measure the final test accuracy with test-time augmentation (mirror and ±1 pixel translations).</summary>
+    [Setting("test-tta", SettingGroup.Evaluation, "Final test accuracy with test-time augmentation (mirror, one-pixel shifts)")]
+    public bool TestTta { get; init; }
+
+    /// <summary>With <see cref="TestTta"/>: only images whose plain view's confidence (top probability) is
+    /// below this get every view; the others keep the plain prediction. 1 gives every image every view.</summary>
+    [Setting("tta-confidence", SettingGroup.Evaluation,
+             "With test-tta: every view only for images whose plain view's top probability is below this; the others keep the plain prediction (1 = every image)",
+             Above = 0, AtMost = 1, AppliesWhen = "test-tta=true")]
+    public double TtaConfidence { get; init; } = 1;
+
+    /// <summary>The share of the training images auto validation holds out, and its most.</summary>
+    public const double AutoValidationShare = 0.1;
+    public const int AutoValidationMax = 5000;
+
+    /// <summary>How many of <paramref name="trainingImages"/> are held out for validation.</summary>
+    public int ValidationImages(int trainingImages) =>
+        ValidationSize ?? Math.Min(AutoValidationMax, (int)(trainingImages * AutoValidationShare));
+
+    /// <summary>Whether the run holds out validation images (auto does, except on data too small to spare one).</summary>
+    public bool HasValidation => ValidationSize is not 0;
 
     /// <summary>The side the training images of 1-based <paramref name="epoch"/> are downscaled to, or null for full size.</summary>
     public int? LowResIn(int epoch) => LowRes > 0 && epoch - 1 < LowResEpochs ? LowRes : null;
 
     /// <summary>How many of the first epochs train at <see cref="LowRes"/>.</summary>
     public int LowResEpochs => LowRes > 0 ? (int)Math.Round(LowResFraction * Epochs) : 0;
-
-    public long Seed { get; init; }
-    /// <summary>Intra-op threads for libtorch; 0 leaves libtorch's default (one per core).</summary>
-    public int Threads { get; init; }
-    public string Device { get; init; } = "cpu";
-    public int EvalBatchSize { get; init; } = 500;
-    /// <summary>fp32, bf16 (convolutions in bfloat16, weights and batch norm in float32; networks that
-    /// support it), or auto: bf16 where the network supports it and the CPU computes bf16 fast, else fp32 (see <see cref="Training.Precision"/>).</summary>
-    public PrecisionMode Precision { get; init; } = PrecisionMode.Auto;
-    /// <summary>Measure the final test accuracy with test-time augmentation (mirror and ±1 pixel translations).</summary>
-    public bool TestTta { get; init; }
-    /// <summary>With <see cref="TestTta"/>: only images whose plain view's confidence (top probability) is
-    /// below this get every view; the others keep the plain prediction. 1 gives every image every view.</summary>
-    public double TtaConfidence { get; init; } = 1;
 
     /// <summary>Throws <see cref="ConfigException"/> naming the first invalid setting.</summary>
     public TrainConfig Validated() => TrainSettings.Validate(this);

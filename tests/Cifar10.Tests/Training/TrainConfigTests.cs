@@ -6,11 +6,11 @@ namespace Cifar10.Tests.Training;
 public class TrainConfigTests
 {
     [Theory]
-    [InlineData(0, 128, 0.1, "epochs must be positive")]
-    [InlineData(-1, 128, 0.1, "epochs must be positive")]
-    [InlineData(1, 0, 0.1, "batch size must be positive")]
-    [InlineData(1, 128, 0.0, "learning rate must be a positive finite number")]
-    [InlineData(1, 128, -0.5, "learning rate must be a positive finite number")]
+    [InlineData(0, 128, 0.1, "--epochs must be > 0")]
+    [InlineData(-1, 128, 0.1, "--epochs must be > 0")]
+    [InlineData(1, 0, 0.1, "--batch-size must be > 0")]
+    [InlineData(1, 128, 0.0, "--lr must be > 0")]
+    [InlineData(1, 128, -0.5, "--lr must be > 0")]
     public void NonPositiveEpochsBatchOrRateAreRejected(int epochs, int batch, double rate, string message)
     {
         var e = Assert.Throws<ConfigException>(() => new TrainConfig { Epochs = epochs, BatchSize = batch, LearningRate = rate }.Validated());
