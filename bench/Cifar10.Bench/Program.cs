@@ -54,6 +54,7 @@ foreach (var name in options.Models)
     using var labels = torch.randint(0, 10, [options.Batch], dtype: int64);
 
     for (int i = 0; i < options.Warmup; i++) Run(step, images, labels);
+    Console.Error.WriteLine($"# {name} warm"); // bench/profile.sh starts sampling here
     var clock = Stopwatch.StartNew();
     for (int i = 0; i < options.Steps; i++) Run(step, images, labels);
     double seconds = clock.Elapsed.TotalSeconds;
