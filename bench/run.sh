@@ -42,7 +42,7 @@ theirs=(/usr/bin/python3 bench/pytorch/step_throughput.py)
 
 # shellcheck source=bench/machine.sh
 source bench/machine.sh
-echo "Machine: ${cpu}, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; threads ${threads}; batch ${batch}; ${steps} timed steps after 3 warm-up, ${rounds} alternating rounds; precision ${precision} (fast only)"
+echo "Machine: ${cpu}, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; threads ${threads}; batch ${batch}; ${steps} timed steps after 3 warm-up, ${rounds} alternating rounds; precision ${precision} (bf16: autocast on both sides)"
 echo "TorchSharp 0.107.0 (libtorch 2.10.0, its own MKL/oneDNN) vs PyTorch ${peer_torch_version} (BLAS: ${peer_blas})"
 echo
 echo "| network | TorchSharp img/s | PyTorch img/s | ratio (median) | ratio range |"

@@ -9,7 +9,7 @@
 //   cifar10-bench make-checkpoint MODEL DIR                                                   an untrained checkpoint, for the server load benchmark (bench/serve-load.sh)
 //
 // The step benchmark's PyTorch peer is bench/pytorch/step_throughput.py (same layers, batch, optimizer and
-// thread count); --precision bf16 applies to networks that compute in bfloat16 (fast). It prints one CSV
+// thread count); --precision bf16 applies to networks that compute in bfloat16 (every built-in one). It prints one CSV
 // line per network: model,batch,threads,steps,seconds,images_per_s
 using System.Diagnostics;
 using System.Globalization;
@@ -54,6 +54,7 @@ foreach (var name in options.Models)
     using var labels = torch.randint(0, 10, [options.Batch], dtype: int64);
 
     for (int i = 0; i < options.Warmup; i++) Run(step, images, labels);
+    Console.Error.WriteLine($"# {name} warm"); // bench/profile.sh starts sampling here
     var clock = Stopwatch.StartNew();
     for (int i = 0; i < options.Steps; i++) Run(step, images, labels);
     double seconds = clock.Elapsed.TotalSeconds;

@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from models import CastConv2d, FastNet  # noqa: E402
+from models import DiracConv2d, FastNet  # noqa: E402
 
 
 def layer_flops(model):
@@ -31,7 +31,7 @@ def layer_flops(model):
             found.append((name, module, tuple(inputs[0].shape[1:]), per_output * output[0].numel()))
         return record
 
-    handles = [m.register_forward_hook(hook(n)) for n, m in model.named_modules() if isinstance(m, (CastConv2d, nn.Linear))]
+    handles = [m.register_forward_hook(hook(n)) for n, m in model.named_modules() if isinstance(m, (DiracConv2d, nn.Linear))]
     with torch.no_grad():
         model.eval()(torch.zeros(1, 3, 32, 32))
     for h in handles:
@@ -76,7 +76,7 @@ def main():
     conv_seconds = 0.0
     conv_flops = 0
     for name, module, shape, flops in layers:
-        if not isinstance(module, CastConv2d) or not module.weight.requires_grad:
+        if not isinstance(module, DiracConv2d) or not module.weight.requires_grad:
             continue
         out_channels, in_channels, kernel, _ = module.weight.shape
         conv = nn.Conv2d(in_channels, out_channels, kernel, padding=module.padding, bias=False).to(memory_format=torch.channels_last)

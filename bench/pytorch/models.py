@@ -83,8 +83,8 @@ class DeepNet(nn.Module):
 
 
 # --------------------------------------------------------------------------- fast
-class CastConv2d(nn.Module):
-    """Stride-1 conv computing in `compute_dtype` with float32 weights (the C# CastConv2d)."""
+class DiracConv2d(nn.Module):
+    """Stride-1 conv with a channels-last weight (the C# DiracConv2d); bf16 comes from autocast, as in C#."""
 
     def __init__(self, cin, cout, kernel, padding, bias):
         super().__init__()
@@ -92,28 +92,25 @@ class CastConv2d(nn.Module):
         self.weight = nn.Parameter(torch.empty(cout, cin, kernel, kernel))
         nn.init.kaiming_uniform_(self.weight, a=5 ** 0.5)
         self.bias = nn.Parameter(torch.zeros(cout)) if bias else None
-        self.compute_dtype = torch.float32
 
     def forward(self, x):
-        weight = self.weight.to(self.compute_dtype).contiguous(memory_format=torch.channels_last)
-        bias = None if self.bias is None else self.bias.to(self.compute_dtype)
-        return F.conv2d(x.to(self.compute_dtype), weight, bias, padding=self.padding)
+        return F.conv2d(x, self.weight.contiguous(memory_format=torch.channels_last), self.bias, padding=self.padding)
 
 
 class FastBlock(nn.Module):
     def __init__(self, cin, cout):
         super().__init__()
-        self.conv1 = CastConv2d(cin, cout, 3, 1, False)
+        self.conv1 = DiracConv2d(cin, cout, 3, 1, False)
         self.norm1 = nn.BatchNorm2d(cout, eps=1e-12, momentum=0.4)
-        self.conv2 = CastConv2d(cout, cout, 3, 1, False)
+        self.conv2 = DiracConv2d(cout, cout, 3, 1, False)
         self.norm2 = nn.BatchNorm2d(cout, eps=1e-12, momentum=0.4)
         self.norm1.weight.requires_grad = False
         self.norm2.weight.requires_grad = False
 
     def forward(self, x):
         x = F.max_pool2d(self.conv1(x), 2)
-        x = F.gelu(self.norm1(x.float()))
-        return F.gelu(self.norm2(self.conv2(x).float()))
+        x = F.gelu(self.norm1(x))
+        return F.gelu(self.norm2(self.conv2(x)))
 
 
 class FastNet(nn.Module):
@@ -121,17 +118,12 @@ class FastNet(nn.Module):
 
     def __init__(self, num_classes=10):
         super().__init__()
-        self.whiten = CastConv2d(3, 24, 2, 0, True)
+        self.whiten = DiracConv2d(3, 24, 2, 0, True)
         self.whiten.weight.requires_grad = False
         self.block1 = FastBlock(24, 64)
         self.block2 = FastBlock(64, 256)
         self.block3 = FastBlock(256, 256)
         self.head = nn.Linear(256, num_classes, bias=False)
-
-    def set_compute_dtype(self, dtype):
-        for m in self.modules():
-            if isinstance(m, CastConv2d):
-                m.compute_dtype = dtype
 
     def forward(self, x):
         x = F.gelu(self.whiten(x.contiguous(memory_format=torch.channels_last)))

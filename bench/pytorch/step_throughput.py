@@ -1,7 +1,10 @@
 """Training-step throughput in PyTorch: the peer of bench/Cifar10.Bench.
 
 Same networks (models.py), same batch, same optimizer (SGD lr 0.01, momentum 0.9,
-weight decay 5e-4), same thread count, same synthetic normalised input. Prints one CSV line
+weight decay 5e-4), same thread count, same synthetic normalised input in channels-last layout
+(as the C# networks feed their convolutions), and with --precision bf16 the same mixed precision:
+the forward pass and the loss under torch.autocast("cpu", dtype=torch.bfloat16), as the C# step
+runs them under libtorch's autocast. Prints one CSV line
 per network: model,batch,threads,steps,seconds,images_per_s,
 forward_ms,backward_ms,optimizer_ms (the same steps again, timed phase by phase)
 
@@ -25,7 +28,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--depth", type=int, default=3)
-    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="fast only: conv compute dtype")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16: autocast around forward and loss")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -33,17 +36,16 @@ def main():
     for name in args.models.split(","):
         torch.manual_seed(0)
         model = build(name, depth=args.depth)
-        if hasattr(model, "set_compute_dtype") and args.precision == "bf16":
-            model.set_compute_dtype(torch.bfloat16)
         model.train()
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16")
         trainable = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.SGD(trainable, lr=0.01, momentum=0.9, weight_decay=5e-4)
-        images = torch.randn(args.batch, 3, 32, 32)
+        images = torch.randn(args.batch, 3, 32, 32).contiguous(memory_format=torch.channels_last)
         labels = torch.randint(0, 10, (args.batch,))
 
         def step():
-            logits = model(images)
-            loss = F.cross_entropy(logits, labels)
+            with autocast:
+                loss = F.cross_entropy(model(images), labels)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -60,7 +62,8 @@ def main():
         phases = [0.0, 0.0, 0.0]
         for _ in range(args.steps):
             t0 = time.perf_counter()
-            loss = F.cross_entropy(model(images), labels)
+            with autocast:
+                loss = F.cross_entropy(model(images), labels)
             t1 = time.perf_counter()
             optimizer.zero_grad()
             loss.backward()

@@ -219,8 +219,8 @@ def main():
 
     torch.manual_seed(seed)
     model = FastNet(num_classes=10)
-    if c["precision"] == "bf16":  # convolutions in bfloat16, float32 weights and batch norm, as the C# CastConv2d
-        model.set_compute_dtype(torch.bfloat16)
+    # bf16: the forward pass and the loss under autocast, as the C# training step and evaluator run them.
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=c["precision"] == "bf16")
     initialize(model, train_images)
     sgd, muon = optimizers(c, model)
     generator = torch.Generator().manual_seed(seed)
@@ -252,7 +252,8 @@ def main():
             x = normalize(batch)
             if c.get("low_res", 0) and epoch - 1 < low_res_epochs:  # progressive resizing, as the C# trainer
                 x = F.interpolate(x, size=(c["low_res"], c["low_res"]), mode="bilinear", align_corners=False, antialias=True)
-            loss = F.cross_entropy(model(x), train_labels[index], label_smoothing=c["label_smoothing"])
+            with autocast:
+                loss = F.cross_entropy(model(x), train_labels[index], label_smoothing=c["label_smoothing"])
             model.zero_grad(set_to_none=True)  # so the frozen whitening bias is skipped, as in C#
             loss.backward()
             sgd.step()
@@ -271,8 +272,9 @@ def main():
         seconds = time.perf_counter() - epoch_clock
         print(f"epoch {epoch}/{epochs}  loss {loss_sum / n:.4f}  {seconds:.1f} s  {n / seconds:.1f} img/s", flush=True)
     train_seconds = time.perf_counter() - train_clock
-    accuracy = test_accuracy(model, test_images, test_labels, c["eval_batch_size"], c["test_tta"],
-                             c.get("tta_confidence", 1))  # configs older than the setting gave every image every view
+    with autocast:
+        accuracy = test_accuracy(model, test_images, test_labels, c["eval_batch_size"], c["test_tta"],
+                                 c.get("tta_confidence", 1))  # configs older than the setting gave every image every view
     print(json.dumps({"test_accuracy": accuracy, "train_seconds": round(train_seconds, 1),
                       "total_seconds": round(time.perf_counter() - START, 1),
                       "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,

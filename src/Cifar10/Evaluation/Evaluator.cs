@@ -133,6 +133,7 @@ public static class Evaluator
     static Tensor WeightedMean(nn.Module<Tensor, Tensor> model, IEnumerable<(Tensor View, double Weight)> views, Tensor? start = null)
     {
         Tensor? sum = start;
+        using var precision = Training.Precision.ForwardScope(model);
         foreach (var (view, weight) in views)
         {
             using var scope = torch.NewDisposeScope();

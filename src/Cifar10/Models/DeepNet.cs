@@ -15,8 +15,11 @@ namespace Cifar10.Models;
 /// conv 3→20→24→32→40, max-pool 2, conv →48→56→64→72 (all 3×3, no padding: 32→30→28→26→24, pool 12, →10→8→6→4),
 /// then FC 1152→256 (BatchNorm1d, dropout), →64, →32 (dropout), →16, →classes.
 /// </summary>
-public sealed class DeepNet : Module<Tensor, Tensor>, IOnnxExportable
+public sealed class DeepNet : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExportable
 {
+    /// <summary>What the convolutions and linear layers compute in (<see cref="IMixedPrecision"/>).</summary>
+    public ScalarType ComputeType { get; set; } = ScalarType.Float32;
+
     public const double DefaultDropout1 = 0.3;
     public const double DefaultDropout2 = 0.1;
 

@@ -15,10 +15,8 @@ using static TorchSharp.torch.nn;
 namespace Cifar10.Models;
 
 /// <summary>
-/// The airbench94 network. Convolutions can run in bfloat16 (<see cref="ComputeType"/>) while the
-/// weights stay float32 (the optimizer's master copy) and batch norm runs in float32: each conv
-/// casts its input and weight by hand, because TorchSharp 0.107 has no autocast. The casts are
-/// part of the autograd graph, so gradients arrive at the float32 weights.
+/// The airbench94 network. In bfloat16 (<see cref="ComputeType"/>) it computes under libtorch's autocast,
+/// as every network that declares <see cref="IMixedPrecision"/> does (<see cref="Training.Precision.ForwardScope"/>).
 /// </summary>
 public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAware, IMixedPrecision, IAnyImageSize, IOnnxExportable
 {
@@ -34,14 +32,14 @@ public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAw
     /// <summary>airbench's logit scale: keeps the initial logits small, as a low-temperature softmax would.</summary>
     const double LogitScale = 1.0 / 9;
 
-    private readonly CastConv2d whiten;
+    private readonly DiracConv2d whiten;
     private readonly FastBlock block1, block2, block3;
     private readonly Linear head;
 
     public FastNet(int numClasses = 10) : base(nameof(FastNet))
     {
         ModelGuards.RequireClasses(numClasses);
-        whiten = new CastConv2d(3, WhiteningWidth, WhiteningKernel, padding: 0, bias: true);
+        whiten = new DiracConv2d(3, WhiteningWidth, WhiteningKernel, padding: 0, bias: true);
         block1 = new FastBlock(WhiteningWidth, BlockWidths[0]);
         block2 = new FastBlock(BlockWidths[0], BlockWidths[1]);
         block3 = new FastBlock(BlockWidths[1], BlockWidths[2]);
@@ -52,18 +50,8 @@ public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAw
         whiten.weight.requires_grad = false;
     }
 
-    /// <summary>float32 (default) or bfloat16: the dtype the convolutions compute in.</summary>
-    public ScalarType ComputeType
-    {
-        get => whiten.ComputeType;
-        set
-        {
-            if (value != ScalarType.Float32 && value != ScalarType.BFloat16)
-                throw new ArgumentException($"compute type must be Float32 or BFloat16, got {value}", nameof(value));
-            whiten.ComputeType = value;
-            foreach (var block in new[] { block1, block2, block3 }) block.ComputeType = value;
-        }
-    }
+    /// <summary>What the convolutions and linear layers compute in (<see cref="IMixedPrecision"/>).</summary>
+    public ScalarType ComputeType { get; set; } = ScalarType.Float32;
 
     /// <summary>Whether the whitening conv's bias is trained (airbench trains it for the first epochs only).</summary>
     public bool WhiteningBiasTrainable
@@ -156,21 +144,15 @@ internal sealed class FastBlock : Module<Tensor, Tensor>, IOnnxExportable
     const double NormMomentum = 0.4;
     const double NormEps = 1e-12;
 
-    private readonly CastConv2d conv1, conv2;
+    private readonly DiracConv2d conv1, conv2;
     private readonly BatchNorm2d norm1, norm2;
-
-    public ScalarType ComputeType
-    {
-        get => conv1.ComputeType;
-        set => conv1.ComputeType = conv2.ComputeType = value;
-    }
 
     public FastBlock(long inChannels, long outChannels) : base(nameof(FastBlock))
     {
-        conv1 = new CastConv2d(inChannels, outChannels, 3, padding: 1, bias: false);
+        conv1 = new DiracConv2d(inChannels, outChannels, 3, padding: 1, bias: false);
         conv1.InitializeIdentity();
         norm1 = BatchNorm2d(outChannels, eps: NormEps, momentum: NormMomentum);
-        conv2 = new CastConv2d(outChannels, outChannels, 3, padding: 1, bias: false);
+        conv2 = new DiracConv2d(outChannels, outChannels, 3, padding: 1, bias: false);
         conv2.InitializeIdentity();
         norm2 = BatchNorm2d(outChannels, eps: NormEps, momentum: NormMomentum);
         RegisterComponents();
@@ -183,9 +165,9 @@ internal sealed class FastBlock : Module<Tensor, Tensor>, IOnnxExportable
         using var scope = NewDisposeScope(); // see FastNet.forward
         var x = conv1.call(input);
         x = LeanMaxPool.Apply(x, kernel: 2);
-        x = functional.gelu(norm1.call(x.@float()));
+        x = functional.gelu(norm1.call(x));
         x = conv2.call(x);
-        return functional.gelu(norm2.call(x.@float())).MoveToOuterDisposeScope();
+        return functional.gelu(norm2.call(x)).MoveToOuterDisposeScope();
     }
 
     public string ExportOnnx(OnnxGraph g, string x)
@@ -196,19 +178,17 @@ internal sealed class FastBlock : Module<Tensor, Tensor>, IOnnxExportable
 }
 
 /// <summary>
-/// A stride-1 conv whose float32 weight (and bias) are cast to <see cref="ComputeType"/> with its
-/// input: the hand-written autocast of the bf16 path. Weights start as PyTorch's Conv2d's
-/// (Kaiming-uniform, a = √5); the bias, if any, starts at zero as in airbench.
+/// A stride-1 conv that can start as the identity (airbench's dirac init) and hands oneDNN its weight in
+/// channels-last layout, as its input arrives. Weights start as PyTorch's Conv2d's (Kaiming-uniform,
+/// a = √5); the bias, if any, starts at zero as in airbench.
 /// </summary>
-internal sealed class CastConv2d : Module<Tensor, Tensor>, IOnnxExportable
+internal sealed class DiracConv2d : Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly long padding;
     public Parameter weight;
     public Parameter? bias;
 
-    public ScalarType ComputeType { get; set; } = ScalarType.Float32;
-
-    public CastConv2d(long inChannels, long outChannels, long kernel, long padding, bool bias) : base("Conv2d")
+    public DiracConv2d(long inChannels, long outChannels, long kernel, long padding, bool bias) : base("Conv2d")
     {
         this.padding = padding;
         weight = Parameter(empty(outChannels, inChannels, kernel, kernel));
@@ -218,7 +198,7 @@ internal sealed class CastConv2d : Module<Tensor, Tensor>, IOnnxExportable
     }
 
     public override Tensor forward(Tensor input) =>
-        functional.conv2d(input.to(ComputeType), MemoryFormat.ChannelsLast(weight.to(ComputeType)), bias?.to(ComputeType), padding: [padding, padding]);
+        functional.conv2d(input, MemoryFormat.ChannelsLast(weight), bias, padding: [padding, padding]);
 
     public string ExportOnnx(OnnxGraph g, string x) => g.Conv(x, weight, bias, [1, 1], [padding, padding], [1, 1], 1);
 

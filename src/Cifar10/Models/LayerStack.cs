@@ -9,8 +9,11 @@ namespace Cifar10.Models;
 /// PyTorch's nn.Sequential, so state-dict keys ("0.weight", "22.bias") match the PyTorch peer and a summary lists
 /// every layer at depth 1. A subclass (rather than a bare Sequential) keeps the network's own type name.
 /// </summary>
-public abstract class LayerStack : Module<Tensor, Tensor>, IOnnxExportable
+public abstract class LayerStack : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExportable
 {
+    /// <summary>What the convolutions and linear layers compute in (<see cref="IMixedPrecision"/>).</summary>
+    public ScalarType ComputeType { get; set; } = ScalarType.Float32;
+
     private readonly Module<Tensor, Tensor>[] layers;
 
     protected LayerStack(string name, IReadOnlyList<Module<Tensor, Tensor>> layers) : base(name)
@@ -31,7 +34,7 @@ public abstract class LayerStack : Module<Tensor, Tensor>, IOnnxExportable
 
     public override Tensor forward(Tensor input)
     {
-        var x = input;
+        var x = MemoryFormat.ChannelsLast(input);
         // call() so that forward hooks fire; intermediate tensors belong to the caller's dispose scope.
         foreach (var layer in layers)
             x = layer.call(x);

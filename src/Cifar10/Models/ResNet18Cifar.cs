@@ -14,8 +14,11 @@ namespace Cifar10.Models;
 /// conv 3×3 64 + BN + ReLU at 32×32, four stages of two <see cref="BasicBlock"/>s (64, 128, 256, 512 channels;
 /// stride 2 from the second stage: 32→16→8→4), average pool 4, Linear(512, classes).
 /// </summary>
-public sealed class ResNet18Cifar : Module<Tensor, Tensor>, IOnnxExportable
+public sealed class ResNet18Cifar : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExportable
 {
+    /// <summary>What the convolutions and linear layers compute in (<see cref="IMixedPrecision"/>).</summary>
+    public ScalarType ComputeType { get; set; } = ScalarType.Float32;
+
     private static readonly int[] BlocksPerStage = [2, 2, 2, 2];
 
     private readonly Conv2d conv1;
@@ -45,7 +48,7 @@ public sealed class ResNet18Cifar : Module<Tensor, Tensor>, IOnnxExportable
 
     public override Tensor forward(Tensor input)
     {
-        var x = conv1.call(input);
+        var x = conv1.call(MemoryFormat.ChannelsLast(input));
         x = bn1.call(x);
         x = functional.relu(x);
         x = layer1.call(x);

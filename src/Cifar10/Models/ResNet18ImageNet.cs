@@ -14,8 +14,11 @@ namespace Cifar10.Models;
 /// conv 7×7/2 + BN + ReLU, max-pool 3×3/2, four stages of two <see cref="BasicBlock"/>s (64…512 channels),
 /// adaptive average pool to 1×1, fc. On 32×32 input the stem leaves an 8×8 map, so layer4 works at 1×1.
 /// </summary>
-public sealed class ResNet18ImageNet : Module<Tensor, Tensor>, IOnnxExportable
+public sealed class ResNet18ImageNet : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExportable
 {
+    /// <summary>What the convolutions and linear layers compute in (<see cref="IMixedPrecision"/>).</summary>
+    public ScalarType ComputeType { get; set; } = ScalarType.Float32;
+
     private static readonly int[] BlocksPerStage = [2, 2, 2, 2];
 
     private readonly Conv2d conv1;
@@ -51,7 +54,7 @@ public sealed class ResNet18ImageNet : Module<Tensor, Tensor>, IOnnxExportable
 
     public override Tensor forward(Tensor input)
     {
-        var x = conv1.call(input);
+        var x = conv1.call(MemoryFormat.ChannelsLast(input));
         x = bn1.call(x);
         x = relu.call(x);
         x = maxpool.call(x);

@@ -11,8 +11,11 @@ using static TorchSharp.torch.nn;
 namespace Cifar10.Models;
 
 /// <summary>conv 3→8 5×5, ReLU, max-pool 2, conv 8→16 3×3, ReLU, avg-pool 2, FC 576→128→32→classes.</summary>
-public sealed class SimpleNet : Module<Tensor, Tensor>, IOnnxExportable
+public sealed class SimpleNet : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExportable
 {
+    /// <summary>What the convolutions and linear layers compute in (<see cref="IMixedPrecision"/>).</summary>
+    public ScalarType ComputeType { get; set; } = ScalarType.Float32;
+
     // 16 channels on the 6×6 map left after 32 -5+1→ 28 /2→ 14 -3+1→ 12 /2→ 6.
     private const int FlatFeatures = 16 * 6 * 6;
 

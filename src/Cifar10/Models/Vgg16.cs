@@ -11,8 +11,11 @@ using static TorchSharp.torch.nn;
 namespace Cifar10.Models;
 
 /// <summary>13 conv-BN-ReLU layers with 5 max-pools (32→1), AvgPool2d(1, 1), Linear(512, classes).</summary>
-public sealed class Vgg16 : Module<Tensor, Tensor>, IOnnxExportable
+public sealed class Vgg16 : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExportable
 {
+    /// <summary>What the convolutions and linear layers compute in (<see cref="IMixedPrecision"/>).</summary>
+    public ScalarType ComputeType { get; set; } = ScalarType.Float32;
+
     /// <summary>Channel counts; 0 stands for the 'M' (max-pool) entries of kuangliu's cfg.</summary>
     private static readonly int[] Config = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0];
     private const int MaxPool = 0;
@@ -33,7 +36,7 @@ public sealed class Vgg16 : Module<Tensor, Tensor>, IOnnxExportable
 
     public override Tensor forward(Tensor input)
     {
-        var x = features.call(input);
+        var x = features.call(MemoryFormat.ChannelsLast(input));
         x = x.flatten(1);
         return classifier.call(x);
     }

@@ -18,10 +18,26 @@ public static class Precision
     {
         PrecisionMode.Bf16 when !model.SupportsBf16 =>
             throw new ConfigException($"--precision bf16 needs a network that computes in bfloat16 ({ModelCatalog.NamesWhere(m => m.SupportsBf16)}); '{model.Name}' runs in fp32"),
+        PrecisionMode.Bf16 when Autocast.Unavailable is { } reason => throw new ConfigException($"--precision bf16 is not available: {reason}"),
         PrecisionMode.Bf16 => PrecisionMode.Bf16,
-        PrecisionMode.Auto when model.SupportsBf16 && (cpu ?? CpuInfo.Current).FastBfloat16 => PrecisionMode.Bf16,
+        PrecisionMode.Auto when model.SupportsBf16 && (cpu ?? CpuInfo.Current).FastBfloat16 && Autocast.Unavailable is null => PrecisionMode.Bf16,
         _ => PrecisionMode.Fp32,
     };
+
+    /// <summary>
+    /// The scope a network's forward pass (and its loss) runs in: libtorch's autocast in the network's compute
+    /// type when that is bfloat16 (<see cref="Autocast"/>), else nothing. The training step and the evaluator
+    /// (validation, test, predict, serve) enter it, so every network that declares <see cref="IMixedPrecision"/>
+    /// gets mixed precision from this one mechanism, with no casts of its own.
+    /// </summary>
+    public static IDisposable ForwardScope(nn.Module model) =>
+        model is IMixedPrecision { ComputeType: ScalarType.BFloat16 } ? new Autocast(ScalarType.BFloat16) : NoScope.Instance;
+
+    sealed class NoScope : IDisposable
+    {
+        public static readonly NoScope Instance = new();
+        public void Dispose() { }
+    }
 
     /// <summary>Applies a resolved precision to a network (a no-op for fp32 networks).</summary>
     public static void Apply(nn.Module<Tensor, Tensor> model, PrecisionMode resolved)

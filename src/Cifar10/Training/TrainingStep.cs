@@ -33,8 +33,12 @@ public sealed class TrainingStep
     {
         optimizer.SetLearningRate(learningRate);
         times?.Forward.Start();
-        var logits = model.forward(normalizedImages);
-        var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: labelSmoothing);
+        Tensor logits, loss;
+        using (Precision.ForwardScope(model)) // the backward runs outside autocast, as PyTorch's recipe has it
+        {
+            logits = model.forward(normalizedImages);
+            loss = nn.functional.cross_entropy(logits, labels, label_smoothing: labelSmoothing);
+        }
         times?.Forward.Stop();
         times?.Backward.Start();
         model.zero_grad(); // to None, so frozen parameters (no gradient) are skipped by the optimizer

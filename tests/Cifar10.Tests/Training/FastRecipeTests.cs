@@ -162,12 +162,15 @@ public class FastRecipeTests
     [Fact]
     public void Bf16IsOnlyForNetworksThatDeclareIt()
     {
-        Assert.True(ModelCatalog.Get("fast").SupportsBf16);
-        Assert.False(ModelCatalog.Get("resnet18").SupportsBf16);
+        // A network of the user's own that does not declare IMixedPrecision stays in fp32.
+        var plain = ModelCatalog.Register(ModelInfo.For("fp32-only-net", o => new TutorialNetWithoutBf16(o.NumClasses)));
+        Assert.True(ModelCatalog.Get("resnet18").SupportsBf16);
+        Assert.False(plain.SupportsBf16);
         Assert.Equal(PrecisionMode.Bf16, Precision.Resolve(PrecisionMode.Bf16, ModelCatalog.Get("fast")));
-        Assert.Equal(PrecisionMode.Fp32, Precision.Resolve(PrecisionMode.Auto, ModelCatalog.Get("resnet18"), Zen5));
-        Assert.Throws<ConfigException>(() => Precision.Resolve(PrecisionMode.Bf16, ModelCatalog.Get("resnet18")));
-        Assert.Throws<ConfigException>(() => Configs.For("resnet18", ("precision", "bf16")));
+        Assert.Equal(PrecisionMode.Bf16, Precision.Resolve(PrecisionMode.Auto, ModelCatalog.Get("resnet18"), Zen5));
+        Assert.Equal(PrecisionMode.Fp32, Precision.Resolve(PrecisionMode.Auto, plain, Zen5));
+        Assert.Throws<ConfigException>(() => Precision.Resolve(PrecisionMode.Bf16, plain));
+        Assert.Throws<ConfigException>(() => Configs.For("fp32-only-net", ("precision", "bf16")));
         Assert.Throws<ConfigException>(() => Configs.For("fast", ("precision", "fp16")));
     }
 
@@ -211,4 +214,19 @@ public class FastRecipeTests
             Directory.Delete(folder, recursive: true);
         }
     }
+}
+
+/// <summary>A network that does not declare <see cref="IMixedPrecision"/>: one conv and a linear layer.</summary>
+sealed class TutorialNetWithoutBf16 : TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>
+{
+    readonly TorchSharp.Modules.Conv2d conv = TorchSharp.torch.nn.Conv2d(3, 4, 3, padding: 1);
+    readonly TorchSharp.Modules.Linear head;
+
+    public TutorialNetWithoutBf16(int classes) : base(nameof(TutorialNetWithoutBf16))
+    {
+        head = TorchSharp.torch.nn.Linear(4 * 32 * 32, classes);
+        RegisterComponents();
+    }
+
+    public override TorchSharp.torch.Tensor forward(TorchSharp.torch.Tensor x) => head.call(conv.call(x).flatten(1));
 }
