@@ -113,7 +113,8 @@ public sealed record TrainConfig
     /// <summary>fp32, bf16 (convolutions in bfloat16, weights and batch norm in float32; networks that
     /// support it), or auto: bf16 where the network supports it and the CPU computes bf16 fast, else fp32 (see <see cref="Training.Precision"/>).</summary>
     public PrecisionMode Precision { get; init; } = PrecisionMode.Auto;
-    /// <summary>Measure the final test accuracy with test-time augmentation (mirror and ±1 pixel translations).</summary>
+    /// <summary>Measure the test accuracy with test-time augmentation (mirror and ±1 pixel translations): the setting
+    /// `tta` (formerly `test-tta`), which `eval --tta` takes too.</summary>
     public bool TestTta { get; init; }
     /// <summary>With <see cref="TestTta"/>: only images whose plain view's confidence (top probability) is
     /// below this get every view; the others keep the plain prediction. 1 gives every image every view.</summary>

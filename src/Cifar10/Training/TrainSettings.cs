@@ -120,17 +120,17 @@ public static class TrainSettings
         new Setting<PrecisionMode>("precision",
             "Convolutions in fp32 or bf16 (networks that support it; weights and batch norm stay fp32); auto = bf16 where the CPU computes it fast (AMX, AMD AVX-512 BF16), else fp32",
             c => c.Precision, (c, v) => c with { Precision = v }),
-        new Setting<bool>("test-tta", "Final test accuracy with test-time augmentation (mirror, one-pixel shifts)", c => c.TestTta,
-            (c, v) => c with { TestTta = v }),
+        new Setting<bool>("tta", "Test accuracy with test-time augmentation: each image's predictions averaged over it, its mirror and one-pixel shifts of both (6 views)",
+            c => c.TestTta, (c, v) => c with { TestTta = v }, aliases: ["--test-tta"], legacyJsonNames: ["test_tta"]),
         new Setting<double>("tta-confidence",
-            "With test-tta: every view only for images whose plain view's top probability is below this; the others keep the plain prediction (1 = every image)",
+            "With tta: every view only for images whose plain view's top probability is below this; the others keep the plain prediction (1 = every image)",
             c => c.TtaConfidence, (c, v) => c with { TtaConfidence = v },
             v => v > 0 && v <= 1 ? null : $"tta-confidence must be in (0, 1] (got {Show(v)})"),
     ];
 
     /// <summary>The setting called <paramref name="name"/> (its option name without dashes).</summary>
     public static Setting Get(string name) =>
-        All.FirstOrDefault(s => s.Name == name.Trim().ToLowerInvariant())
+        All.FirstOrDefault(s => s.Name == name.Trim().ToLowerInvariant() || s.Aliases.Contains("--" + name.Trim().ToLowerInvariant()))
         ?? throw new ConfigException($"unknown setting '{name}'; the settings are: {string.Join(", ", All.Select(s => s.Name))}");
 
     /// <summary>
