@@ -184,7 +184,7 @@ public static class TrainSettings
         Require(config.HeadLrScale == 1 || plain == OptimizerKind.Sgd,
                 "a head lr scale other than 1 needs the sgd optimizer");
         Require(!config.AlternatingFlip || config.HorizontalFlip, "alternating flips need flipping on (--flip true)");
-        Require(config.WarmupEpochs <= config.Epochs, $"warm-up ({Show(config.WarmupEpochs)} epochs) must not be longer than the run ({config.Epochs} epochs)");
+        Require(config.WarmupEpochs <= config.Epochs, $"warm-up ({Show(config.WarmupEpochs)} epoch{(config.WarmupEpochs == 1 ? "" : "s")}) must not be longer than the run ({Reporting.DisplayFormat.Count(config.Epochs, "epoch")})");
         Require(config.EarlyStop == 0 || config.ValidationSize > 0, "early stopping needs a validation set (--val-size > 0)");
         Require(config.Dropout is null || model.HasDropout,
                 $"model '{model.Name}' has no dropout layer; models with dropout: {ModelCatalog.NamesWhere(m => m.HasDropout)}");
