@@ -4,6 +4,8 @@ namespace Cifar10.Reporting;
 public static class RunReport
 {
     public const string HtmlFileName = "report.html";
+    public const string SamplesFile = "samples.png";
+    public const string ConfidentlyWrongFile = "confidently_wrong.png";
 
     /// <summary>Writes every report file into <paramref name="runDir"/> (created if missing), each atomically,
     /// and returns their full paths. Runs without validation data or without epochs are reported, not rejected.</summary>
@@ -20,8 +22,8 @@ public static class RunReport
             ("lr.png", "Learning rate schedule", p => Plots.LearningRate(p, data.LearningRates)),
             ("confusion_matrix.png", "Confusion matrix", p => Plots.ConfusionMatrix(p, data.Confusion, data.ClassNames)),
             ("per_class_accuracy.png", "Per-class accuracy", p => Plots.PerClassAccuracy(p, data.Confusion, data.ClassNames)),
-            ("samples.png", "Sample test predictions", p => Plots.ImageGrid(p, data.Samples, data.ClassNames, "Sample test predictions")),
-            ("confidently_wrong.png", "Most confident wrong predictions",
+            (SamplesFile, "Sample test predictions", p => Plots.ImageGrid(p, data.Samples, data.ClassNames, "Sample test predictions")),
+            (ConfidentlyWrongFile, "Most confident wrong predictions",
                 p => Plots.ImageGrid(p, data.ConfidentlyWrong, data.ClassNames, "Most confident wrong predictions")),
         };
         var written = new List<string>();
