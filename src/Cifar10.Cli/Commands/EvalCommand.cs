@@ -18,7 +18,8 @@ public static class EvalCommand
         };
         var data = CommonOptions.Data();
         var dataSettings = new SettingOptions("model", "depth", "dropout", "dataset", "labels", "test-size", "seed");
-        var tta = CommonOptions.Tta();
+        // The run's own test-time augmentation unless given: eval measures as train did, so they agree.
+        var measureSettings = new SettingOptions("tta", "tta-confidence");
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var batchSize = new Option<int>("--batch-size", "-b")
@@ -29,9 +30,10 @@ public static class EvalCommand
         var output = new Option<string?>("--out", "-o") { Description = "Folder for the CSV files (default: eval-CHECKPOINT[-tta] in the run folder)" };
         var command = new Command("eval", "Evaluate a checkpoint (or a PyTorch state_dict) on the test set of its data (the run's own, unless --data and the data options say otherwise)")
         {
-            checkpoint, weights, data, tta, device, threads, batchSize, output,
+            checkpoint, weights, data, device, threads, batchSize, output,
         };
         dataSettings.AddTo(command);
+        measureSettings.AddTo(command);
         command.SetAction(parsed =>
         {
             if (parsed.GetValue(batchSize) < 1) throw new ConfigException("batch size must be positive");
@@ -56,8 +58,13 @@ public static class EvalCommand
             }, console.Interrupt);
             var (model, normalization) = weightsFile is null ? FromCheckpoint(session, folder!) : FromWeights(session, config, weightsFile);
             using var _model = model;
-            var views = parsed.GetValue(tta) ? TestTimeAugmentation.MirrorTranslate : TestTimeAugmentation.None;
-            var result = Evaluator.Evaluate(model, session.Test, session.Device, parsed.GetValue(batchSize), views, console.Interrupt, normalization);
+            var measure = measureSettings.Given(parsed).Aggregate(manifest?.Config ?? Recipes.Classic.Defaults,
+                                                                  (c, g) => TrainSettings.Get(g.Key).Apply(c, g.Value));
+            if (TrainSettings.Get("tta-confidence").Check(measure) is { } invalid) throw new ConfigException(invalid);
+            var views = measure.TestViews;
+            var result = TrainingConsole.Run(console, observer =>
+                Evaluator.Evaluate(model, session.Test, session.Device, parsed.GetValue(batchSize), views, console.Interrupt, normalization,
+                                   measure.TtaConfidence, observer, views == TestTimeAugmentation.None ? "test set" : "test set (TTA)"));
             folder ??= Path.ChangeExtension(Path.GetFullPath(weightsFile!), null);
 
             var outFolder = parsed.GetValue(output) ?? DefaultOutput(folder, views != TestTimeAugmentation.None);
