@@ -273,7 +273,7 @@ def main():
         print(f"epoch {epoch}/{epochs}  loss {loss_sum / n:.4f}  {seconds:.1f} s  {n / seconds:.1f} img/s", flush=True)
     train_seconds = time.perf_counter() - train_clock
     with autocast:
-        accuracy = test_accuracy(model, test_images, test_labels, c["eval_batch_size"], c["test_tta"],
+        accuracy = test_accuracy(model, test_images, test_labels, c["eval_batch_size"], c.get("tta", c.get("test_tta")),
                                  c.get("tta_confidence", 1))  # configs older than the setting gave every image every view
     print(json.dumps({"test_accuracy": accuracy, "train_seconds": round(train_seconds, 1),
                       "total_seconds": round(time.perf_counter() - START, 1),

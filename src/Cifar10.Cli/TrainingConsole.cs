@@ -3,8 +3,9 @@ using Spectre.Console;
 
 namespace Cifar10.Cli;
 
-/// <summary>Runs training work with its progress shown the way this console can show it: live bars
-/// on a terminal, plain lines in logs and pipes.</summary>
+/// <summary>Runs long work (training, a test evaluation, lr-find, a sweep) with its progress shown the way
+/// this console can show it: live bars on a terminal, plain lines in logs and pipes. The work reports
+/// through the observer it is given: epochs and steps, messages, and other work as <see cref="WorkProgress"/>.</summary>
 public static class TrainingConsole
 {
     // Percentage, elapsed and remaining time, and the gaps between the five columns.

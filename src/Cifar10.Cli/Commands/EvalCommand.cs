@@ -18,7 +18,8 @@ public static class EvalCommand
         };
         var data = CommonOptions.Data();
         var dataSettings = new SettingOptions("model", "depth", "dropout", "dataset", "labels", "test-size", "seed");
-        var tta = CommonOptions.Tta();
+        // The run's own test-time augmentation unless given: eval measures as train did, so they agree.
+        var measureSettings = new SettingOptions("tta", "tta-confidence");
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var batchSize = new Option<int>("--batch-size", "-b")
@@ -30,9 +31,10 @@ public static class EvalCommand
         var force = new Option<bool>("--force") { Description = "Replace the files of an earlier evaluation in that folder" };
         var command = new Command("eval", "Evaluate a checkpoint (or a PyTorch state_dict) on the test set of its data (the run's own, unless --data and the data options say otherwise)")
         {
-            checkpoint, weights, data, tta, device, threads, batchSize, output, force,
+            checkpoint, weights, data, device, threads, batchSize, output, force,
         };
         dataSettings.AddTo(command);
+        measureSettings.AddTo(command);
         command.SetAction(parsed =>
         {
             if (parsed.GetValue(batchSize) < 1) throw new ConfigException("batch size must be positive");
@@ -44,12 +46,15 @@ public static class EvalCommand
             if (weightsFile is not null && !given.Any(g => g.Key == "model"))
                 throw new ConfigException("--weights needs --model: a state_dict names tensors, not its network");
             string? folder = weightsFile is null ? Checkpoint.Locate(parsed.GetValue(checkpoint)!) : null;
-            var views = parsed.GetValue(tta) ? TestTimeAugmentation.MirrorTranslate : TestTimeAugmentation.None;
+            var manifest = folder is null ? null : RunFolder.Of(folder)?.ReadManifest();
+            var measure = measureSettings.Given(parsed).Aggregate(manifest?.Config ?? Recipes.Classic.Defaults,
+                                                                  (c, g) => TrainSettings.Get(g.Key).Apply(c, g.Value));
+            if (TrainSettings.Get("tta-confidence").Check(measure) is { } invalid) throw new ConfigException(invalid);
+            var views = measure.TestViews;
             var outFolder = parsed.GetValue(output)
                             ?? EvaluationFiles.DefaultFolder(folder ?? Path.ChangeExtension(Path.GetFullPath(weightsFile!), null), views != TestTimeAugmentation.None);
             EvaluationFiles.CheckCanWrite(outFolder, parsed.GetValue(force)); // before the evaluation, not after it
             // The run's own data and data settings, unless the command line names others.
-            var manifest = folder is null ? null : RunFolder.Of(folder)?.ReadManifest();
             var config = parsed.GetResult(data) is null && manifest is not null ? manifest.Config : Recipes.Classic.Defaults;
             config = weightsFile is null
                 ? given.Where(g => g.Key is not ("model" or "depth" or "dropout")).Aggregate(config, (c, g) => TrainSettings.Get(g.Key).Apply(c, g.Value))
@@ -61,7 +66,9 @@ public static class EvalCommand
             }, console.Interrupt);
             var (model, normalization) = weightsFile is null ? FromCheckpoint(session, folder!) : FromWeights(session, config, weightsFile);
             using var _model = model;
-            var result = Evaluator.Evaluate(model, session.Test, session.Device, parsed.GetValue(batchSize), views, console.Interrupt, normalization);
+            var result = TrainingConsole.Run(console, observer =>
+                Evaluator.Evaluate(model, session.Test, session.Device, parsed.GetValue(batchSize), views, console.Interrupt, normalization,
+                                   measure.TtaConfidence, observer, views == TestTimeAugmentation.None ? "test set" : "test set (TTA)"));
             var written = EvaluationFiles.Write(outFolder, result, views, parsed.GetValue(force));
             Print(console.Out, result, views != TestTimeAugmentation.None);
             console.Out.WriteLine($"written: {string.Join(", ", written)}");

@@ -33,7 +33,9 @@ public static class LearningRateFinderCommand
             }, console.Interrupt);
             var training = session.Training(config);
             using var model = session.CreateModel(config);
-            var result = LearningRateFinder.Run(model, training.Train, config, session.Device, from, to, parsed.GetValue(steps), console.Interrupt, training.Normalization);
+            var result = TrainingConsole.Run(console, observer =>
+                LearningRateFinder.Run(model, training.Train, config, session.Device, from, to, parsed.GetValue(steps), console.Interrupt,
+                                       training.Normalization, observer));
 
             var outFolder = parsed.GetValue(output) ?? Path.Combine("lr-find", $"{config.Model}-{DateTime.Now:yyyyMMdd-HHmmss}");
             var written = LearningRateFinderFiles.Write(outFolder, result);

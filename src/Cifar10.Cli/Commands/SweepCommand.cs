@@ -49,6 +49,12 @@ public static class SweepCommand
             {
                 var outcomes = TrainingConsole.Run(console, observer =>
                     SweepRunner.Run(request, _ => observer, console.Out.WriteLine, console.Interrupt));
+                if (SweepRunner.ResultsTable(request) is { } table)
+                {
+                    console.Out.WriteLine();
+                    console.Out.WriteLine(table);
+                    console.Out.WriteLine();
+                }
                 console.Out.WriteLine($"sweep folder {request.Folder}: {outcomes.Count(o => o.Status != TrialStatus.RunningElsewhere)} trial(s) done here; "
                                       + "results.md and index.html compare the finished ones");
                 return Program.Success;

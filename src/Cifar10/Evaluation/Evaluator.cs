@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 
 namespace Cifar10.Evaluation;
 
-/// <summary>Everything one pass over a labelled set tells: loss, accuracy, the confusion matrix
-/// and each image's prediction (for the reports' sample grids).</summary>
+/// <summary>Everything one pass over a labelled set tells: loss, accuracy, the confusion matrix,
+/// each image's prediction (for the reports' sample grids) and the class probabilities it came from.</summary>
 public sealed record EvaluationResult(
     double Loss,
     double Accuracy,
@@ -14,12 +14,51 @@ public sealed record EvaluationResult(
     int[] TrueLabels,
     int[] Predictions,
     float[] Confidences,
-    IReadOnlyList<string> ClassNames)
+    IReadOnlyList<string> ClassNames,
+    float[] Probabilities)
 {
+    /// <summary>The probability below which a true class counts as this certain a miss in the loss (log 0 is infinite).</summary>
+    const double SmallestProbability = 1e-12;
+
     public int Count => Predictions.Length;
 
     /// <summary>Each true class's correct and total counts and accuracy (NaN for a class with no images).</summary>
     public IReadOnlyList<ClassAccuracy> PerClass() => ConfusionSummary.PerClass(Confusion, ClassNames);
+
+    /// <summary>
+    /// The figures of a set from its class probabilities (<paramref name="probabilities"/>: one row of
+    /// <c>ClassNames.Count</c> per image) and true labels: the prediction is the most probable class (the
+    /// first of equals), the loss the mean negative log-probability of the true class. The evaluation and a
+    /// run's stored test predictions both go through here, so a report drawn from the file shows the figures
+    /// the evaluation measured.
+    /// </summary>
+    public static EvaluationResult FromProbabilities(float[] probabilities, int[] labels, IReadOnlyList<string> classNames)
+    {
+        int classes = classNames.Count, count = labels.Length;
+        if (probabilities.Length != (long)count * classes)
+            throw new ArgumentException($"{probabilities.Length} probabilities are not {count} images of {classes} classes", nameof(probabilities));
+        var confusion = new int[classes, classes];
+        var predictions = new int[count];
+        var confidences = new float[count];
+        double lossSum = 0;
+        int correct = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var row = probabilities.AsSpan(i * classes, classes);
+            int guess = 0;
+            for (int c = 1; c < classes; c++)
+                if (row[c] > row[guess]) guess = c;
+            int label = labels[i];
+            if (label < 0 || label >= classes) throw new ArgumentException($"label {label} of image {i} is not one of {classes} classes", nameof(labels));
+            predictions[i] = guess;
+            confidences[i] = row[guess];
+            confusion[label, guess]++;
+            if (label == guess) correct++;
+            lossSum -= Math.Log(Math.Max(row[label], SmallestProbability));
+        }
+        return new EvaluationResult(count == 0 ? double.NaN : lossSum / count, count == 0 ? double.NaN : correct / (double)count,
+                                    confusion, labels, predictions, confidences, classNames, probabilities);
+    }
 }
 
 /// <summary>Which views of each image are averaged at test time.</summary>
@@ -45,19 +84,18 @@ public static class Evaluator
     /// <param name="normalization">The statistics the network was trained with (its checkpoint's); CIFAR-10's when not given.</param>
     /// <param name="allViewsBelowConfidence">Only images whose plain view's top probability is below this get
     /// every view of <paramref name="tta"/> (see <see cref="Probabilities"/>); 1 gives every image every view.</param>
+    /// <param name="progress">Told the images done (as <paramref name="activity"/>): 0 at the start, then after every batch.</param>
     public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, ImageDataset data, Device device,
                                             int batchSize = 500, TestTimeAugmentation tta = TestTimeAugmentation.None,
                                             CancellationToken cancellation = default, Normalization? normalization = null,
-                                            double allViewsBelowConfidence = 1)
+                                            double allViewsBelowConfidence = 1,
+                                            IProgress<WorkProgress>? progress = null, string activity = "evaluation")
     {
         normalization ??= Normalization.Cifar10;
         int classes = data.ClassNames.Count;
-        var confusion = new int[classes, classes];
-        var trueLabels = new int[data.Count];
-        var predictions = new int[data.Count];
-        var confidences = new float[data.Count];
-        double lossSum = 0;
-        int correct = 0;
+        var probabilities = new float[(long)data.Count * classes];
+        var labels = new int[data.Count];
+        progress?.Report(new WorkProgress(activity, 0, data.Count, "image"));
 
         bool wasTraining = model.training;
         model.eval();
@@ -69,35 +107,18 @@ public static class Evaluator
                 cancellation.ThrowIfCancellationRequested();
                 using var scope = torch.NewDisposeScope();
                 var images = data.Images.narrow(0, start, length).to(device);
-                var labels = data.Labels.narrow(0, start, length).to(device);
-                var probabilities = Probabilities(model, normalization.Normalize(images), tta, allViewsBelowConfidence);
-                var (confidence, predicted) = probabilities.max(1);
-                var nll = -probabilities.gather(1, labels.unsqueeze(1)).clamp_min(1e-12).log();
-                lossSum += nll.sum().item<float>();
-
-                var predictedCpu = predicted.cpu().data<long>().ToArray();
-                var labelsCpu = labels.cpu().data<long>().ToArray();
-                var confidenceCpu = confidence.@float().cpu().data<float>().ToArray();
-                for (int i = 0; i < length; i++)
-                {
-                    int label = (int)labelsCpu[i], guess = (int)predictedCpu[i];
-                    confusion[label, guess]++;
-                    if (label == guess) correct++;
-                    trueLabels[start + i] = label;
-                    predictions[start + i] = guess;
-                    confidences[start + i] = confidenceCpu[i];
-                }
+                var batch = Probabilities(model, normalization.Normalize(images), tta, allViewsBelowConfidence);
+                batch.@float().cpu().contiguous().data<float>().CopyTo(probabilities.AsSpan(start * classes, length * classes));
+                var labelsCpu = data.Labels.narrow(0, start, length).cpu().data<long>().ToArray();
+                for (int i = 0; i < length; i++) labels[start + i] = (int)labelsCpu[i];
+                progress?.Report(new WorkProgress(activity, start + length, data.Count, "image"));
             }
         }
         finally
         {
             model.train(wasTraining);
         }
-
-        int n = Math.Max(1, data.Count);
-        return new EvaluationResult(data.Count == 0 ? double.NaN : lossSum / n,
-                                    data.Count == 0 ? double.NaN : correct / (double)n,
-                                    confusion, trueLabels, predictions, confidences, data.ClassNames);
+        return EvaluationResult.FromProbabilities(probabilities, labels, data.ClassNames);
     }
 
     /// <summary>

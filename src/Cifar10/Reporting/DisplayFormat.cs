@@ -4,7 +4,7 @@ namespace Cifar10.Reporting;
 
 /// <summary>How numbers look to a person (plots, HTML, Markdown). Invariant culture so reports read the same on
 /// every machine; accuracies are stored as fractions but shown as percentages.</summary>
-internal static class DisplayFormat
+public static class DisplayFormat
 {
     public const string NotAvailable = "n/a";
 
@@ -18,6 +18,10 @@ internal static class DisplayFormat
 
     public static string Integer(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
+    /// <summary>A count with its noun, singular for one: "1 epoch", "30 epochs", "10,000 images" (the tool's
+    /// messages and pages count only nouns with a plain -s plural).</summary>
+    public static string Count(long count, string singular) => $"{Integer(count)} {singular}{(count == 1 ? "" : "s")}";
+
     /// <summary>"42.3 s", "12 min 05 s" or "2 h 03 min": precise for short runs, compact for long ones.</summary>
     public static string Duration(double seconds)
     {
@@ -29,3 +33,4 @@ internal static class DisplayFormat
             : $"{time.Minutes} min {time.Seconds:00} s";
     }
 }
+

@@ -31,6 +31,10 @@ internal readonly record struct Html(string Markup)
         return new($"<a href=\"{WebUtility.HtmlEncode(url)}\">{text.Markup}</a>");
     }
 
+    /// <summary>Content folded under a one-line summary the reader clicks to open.</summary>
+    public static Html Details(Html summary, Html content) =>
+        new($"<details><summary>{summary.Markup}</summary>{content.Markup}</details>");
+
     /// <summary>A table with one header row. <paramref name="rowClass"/> may pick a CSS class per row (or null).</summary>
     public static Html Table(IEnumerable<Html> headers, IEnumerable<IReadOnlyList<Html>> rows,
         Func<int, string?>? rowClass = null, string? cssClass = null)
@@ -93,5 +97,8 @@ internal readonly record struct Html(string Markup)
         tr.best td { background: #e8f5e9; font-weight: 600; }
         .note { color: #8a6d00; background: #fff8e1; border: 1px solid #f0e0a0; padding: 6px 10px; border-radius: 6px; }
         .scroll { overflow-x: auto; }
+        details { margin: 8px 0; }
+        summary { cursor: pointer; font-weight: 600; }
+        code { background: #f2f2f2; padding: 1px 4px; border-radius: 4px; }
         """;
 }

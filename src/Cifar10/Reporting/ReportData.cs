@@ -40,7 +40,9 @@ public sealed record RunReportData(
     int[,] Confusion,            // [true, predicted] counts on the test set
     double TestAccuracy,         // fraction 0..1
     IReadOnlyList<SampleImage> Samples,          // e.g. first 32 test images with predictions
-    IReadOnlyList<SampleImage> ConfidentlyWrong); // most confident wrong predictions, most confident first
+    IReadOnlyList<SampleImage> ConfidentlyWrong, // most confident wrong predictions, most confident first
+    string TestMeasurement = "",                 // how the test set was measured, e.g. "best, epoch 12, TTA"
+    string? TensorBoardFolder = null);           // the run's TensorBoard events, relative to the report; null when it has none
 
 /// <summary>One trial of a hyper-parameter sweep. <paramref name="Settings"/> holds the values of the swept
 /// settings for this trial, in order; <paramref name="RunDir"/> is where its report.html lives.

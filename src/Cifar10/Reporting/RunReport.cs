@@ -4,6 +4,17 @@ namespace Cifar10.Reporting;
 public static class RunReport
 {
     public const string HtmlFileName = "report.html";
+    public const string SamplesFile = "samples.png";
+    public const string ConfidentlyWrongFile = "confidently_wrong.png";
+    const string LossFile = "loss.png", AccuracyFile = "accuracy.png", LearningRateFile = "lr.png",
+                 ConfusionFile = "confusion_matrix.png", PerClassFile = "per_class_accuracy.png";
+
+    /// <summary>Every file <see cref="Write"/> writes (a run folder holds them beside its records).</summary>
+    public static IReadOnlyList<string> FileNames { get; } =
+    [
+        LossFile, AccuracyFile, LearningRateFile, ConfusionFile, PerClassFile, SamplesFile, ConfidentlyWrongFile,
+        ConfusionTables.ConfusionFile, ConfusionTables.PerClassFile, HtmlFileName,
+    ];
 
     /// <summary>Writes every report file into <paramref name="runDir"/> (created if missing), each atomically,
     /// and returns their full paths. Runs without validation data or without epochs are reported, not rejected.</summary>
@@ -15,13 +26,13 @@ public static class RunReport
 
         var plots = new (string File, string Title, Action<string> Draw)[]
         {
-            ("loss.png", "Loss per epoch", p => Plots.LossCurves(p, data.Epochs)),
-            ("accuracy.png", "Accuracy per epoch", p => Plots.AccuracyCurves(p, data.Epochs)),
-            ("lr.png", "Learning rate schedule", p => Plots.LearningRate(p, data.LearningRates)),
-            ("confusion_matrix.png", "Confusion matrix", p => Plots.ConfusionMatrix(p, data.Confusion, data.ClassNames)),
-            ("per_class_accuracy.png", "Per-class accuracy", p => Plots.PerClassAccuracy(p, data.Confusion, data.ClassNames)),
-            ("samples.png", "Sample test predictions", p => Plots.ImageGrid(p, data.Samples, data.ClassNames, "Sample test predictions")),
-            ("confidently_wrong.png", "Most confident wrong predictions",
+            (LossFile, "Loss per epoch", p => Plots.LossCurves(p, data.Epochs)),
+            (AccuracyFile, "Accuracy per epoch", p => Plots.AccuracyCurves(p, data.Epochs)),
+            (LearningRateFile, "Learning rate schedule", p => Plots.LearningRate(p, data.LearningRates)),
+            (ConfusionFile, "Confusion matrix", p => Plots.ConfusionMatrix(p, data.Confusion, data.ClassNames)),
+            (PerClassFile, "Per-class accuracy", p => Plots.PerClassAccuracy(p, data.Confusion, data.ClassNames)),
+            (SamplesFile, "Sample test predictions", p => Plots.ImageGrid(p, data.Samples, data.ClassNames, "Sample test predictions")),
+            (ConfidentlyWrongFile, "Most confident wrong predictions",
                 p => Plots.ImageGrid(p, data.ConfidentlyWrong, data.ClassNames, "Most confident wrong predictions")),
         };
         var written = new List<string>();

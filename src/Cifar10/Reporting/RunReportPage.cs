@@ -4,16 +4,15 @@ namespace Cifar10.Reporting;
 /// conversion, so names and config values are escaped.</summary>
 internal static class RunReportPage
 {
+    /// <summary>The results first (accuracy, curves, confusion, per-class figures, mistakes), then the per-epoch
+    /// table and the configuration, both folded: a reader comes for the results and looks the settings up.</summary>
     public static string Render(RunReportData data, IReadOnlyList<ClassAccuracy> perClass, IReadOnlyDictionary<string, Html> images)
     {
         var body = Html.Join(
             Html.Element("h1", $"CIFAR-10 run: {data.RunName}"),
-            Html.Element("p", $"{data.Epochs.Count} epochs, {DisplayFormat.Integer(perClass.Sum(c => c.Total))} test images", "subtitle"),
+            Html.Element("p", $"{DisplayFormat.Count(data.Epochs.Count, "epoch")}, {DisplayFormat.Count(perClass.Sum(c => c.Total), "test image")}", "subtitle"),
             Cards(data),
-            Html.Element("h2", "Configuration"),
-            data.Config.Count == 0
-                ? Html.Element("p", "No configuration recorded.", "note")
-                : Html.Table(["Setting", "Value"], data.Config.Select(kv => new Html[] { kv.Key, kv.Value })),
+            TensorBoardLink(data.TensorBoardFolder),
             Html.Element("h2", "Training"),
             data.Epochs.Count == 0 ? Html.Element("p", "No epochs were recorded, so the training curves are empty.", "note") : Html.Empty,
             data.Epochs.Count > 0 && BestValidation.Of(data.Epochs) is null
@@ -27,13 +26,24 @@ internal static class RunReportPage
             PerClassTable(data, perClass),
             Html.Element("h3", "Confusion matrix (rows = true class, columns = predicted class)"),
             Html.Element("div", ConfusionTable(data), "scroll"),
-            Html.Element("h2", "Predictions"),
-            Html.Element("div", images["samples.png"], "wide"),
-            Html.Element("div", images["confidently_wrong.png"], "wide"),
-            Html.Element("h2", "Metrics per epoch"),
-            EpochTable(data.Epochs));
+            Html.Element("h2", "Predictions and mistakes"),
+            Html.Element("div", images[RunReport.SamplesFile], "wide"),
+            Html.Element("div", images[RunReport.ConfidentlyWrongFile], "wide"),
+            Html.Element("h2", "Details"),
+            Html.Details($"Metrics per epoch ({DisplayFormat.Count(data.Epochs.Count, "epoch")})", EpochTable(data.Epochs)),
+            Html.Details("Configuration: every setting, the data and the machine",
+                data.Config.Count == 0
+                    ? Html.Element("p", "No configuration recorded.", "note")
+                    : Html.Table(["Setting", "Value"], data.Config.Select(kv => new Html[] { kv.Key, kv.Value }))));
         return Html.Page($"CIFAR-10 run: {data.RunName}", body);
     }
+
+    /// <summary>Where the run's TensorBoard events are, and the command that shows them.</summary>
+    private static Html TensorBoardLink(string? folder) => folder is null
+        ? Html.Empty
+        : Html.Element("p", Html.Join("TensorBoard (per-step loss and learning rate, sample predictions, settings beside the final metrics): ",
+            Html.RelativeLink(folder, folder + "/"), ", shown by ", Html.Element("code", $"tensorboard --logdir {folder}"),
+            " in the run folder"), "links");
 
     private static Html Cards(RunReportData data)
     {
@@ -41,12 +51,12 @@ internal static class RunReportPage
         var last = data.Epochs.Count > 0 ? data.Epochs[^1] : null;
         var throughput = data.Epochs.Where(m => double.IsFinite(m.ImagesPerSecond)).Select(m => m.ImagesPerSecond).DefaultIfEmpty(double.NaN).Average();
         return Html.Element("div", Html.Join(
-            Card("Test accuracy", DisplayFormat.Percent(data.TestAccuracy), ""),
+            Card("Test accuracy", DisplayFormat.Percent(data.TestAccuracy), data.TestMeasurement),
             Card("Best validation accuracy", best is null ? DisplayFormat.NotAvailable : DisplayFormat.Percent(best.Accuracy),
                 best is not null ? $"epoch {best.Epoch}" : data.Epochs.Count == 0 ? "no epochs" : "no validation set"),
             Card("Final train accuracy", last is null ? DisplayFormat.NotAvailable : DisplayFormat.Percent(last.TrainAccuracy),
                 last is null ? "" : $"loss {DisplayFormat.Number(last.TrainLoss)}"),
-            Card("Total training time", DisplayFormat.Duration(data.Epochs.Sum(m => m.Seconds)), $"{data.Epochs.Count} epochs"),
+            Card("Total training time", DisplayFormat.Duration(data.Epochs.Sum(m => m.Seconds)), DisplayFormat.Count(data.Epochs.Count, "epoch")),
             Card("Throughput", double.IsFinite(throughput) ? $"{DisplayFormat.Number(throughput, "N0")} img/s" : DisplayFormat.NotAvailable, "mean over epochs")),
             "cards");
     }

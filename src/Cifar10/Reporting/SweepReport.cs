@@ -48,6 +48,19 @@ public static partial class SweepReport
         return written;
     }
 
+    /// <summary>The results table as plain text with aligned columns, for a terminal or a log: one row per
+    /// trial with its swept settings, best validation accuracy (and epoch), test accuracy and time.</summary>
+    public static string Table(IReadOnlyList<SweepTrial> trials)
+    {
+        var rows = trials.Select(t => new TrialRow(t, BestValidation.Of(t.Epochs))).ToList();
+        var settingKeys = trials.SelectMany(t => t.Settings.Select(kv => kv.Key)).Distinct().ToList();
+        var table = new List<string[]> { new[] { "trial" }.Concat(settingKeys).Concat(["best val acc", "test acc", "time"]).ToArray() };
+        table.AddRange(rows.Select(r => new[] { r.Trial.Name }.Concat(settingKeys.Select(r.SettingValue)).Concat([
+            r.BestValidationText, DisplayFormat.Percent(r.Trial.TestAccuracy ?? double.NaN), DisplayFormat.Duration(r.Trial.Seconds)]).ToArray()));
+        var widths = Enumerable.Range(0, table[0].Length).Select(c => table.Max(row => row[c].Length)).ToArray();
+        return string.Join("\n", table.Select(row => string.Join("  ", row.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd()));
+    }
+
     private static string ResultsCsv(IReadOnlyList<TrialRow> rows, IReadOnlyList<string> settingKeys) =>
         Csv.Document(
             new[] { "trial" }.Concat(settingKeys).Concat(["best_val_acc", "best_val_epoch", "test_acc", "seconds"]),

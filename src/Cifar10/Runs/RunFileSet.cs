@@ -12,16 +12,9 @@ namespace Cifar10.Runs;
 /// </summary>
 internal static class RunFileSet
 {
-    /// <summary>The plots, tables and page the run's report writes beside its records.</summary>
-    static readonly string[] ReportFiles =
-    [
-        RunReport.HtmlFileName, "loss.png", "accuracy.png", "lr.png", "confusion_matrix.png", "per_class_accuracy.png",
-        "samples.png", "confidently_wrong.png", ConfusionTables.ConfusionFile, ConfusionTables.PerClassFile,
-    ];
-
     /// <summary>The files at the top of a run folder: what <see cref="RunFolder"/> records, and the report.</summary>
     public static readonly IReadOnlySet<string> TopFiles = new HashSet<string>(
-        [RunFolder.ConfigFile, RunFolder.MetricsFile, RunFolder.LearningRateFile, RunFolder.ResultsFile, .. ReportFiles]);
+        [RunFolder.ConfigFile, RunFolder.MetricsFile, RunFolder.LearningRateFile, RunFolder.ResultsFile, TestPredictions.FileName, .. RunReport.FileNames]);
 
     /// <summary>The files a checkpoint reads back: an output never replaces one of them, even with --force.</summary>
     public static readonly IReadOnlySet<string> CheckpointFiles = new HashSet<string>([Checkpoint.ModelFile, Checkpoint.OptimizerFile, Checkpoint.StateFile]);

@@ -2,9 +2,14 @@ using System.Text.Json;
 using Cifar10.Data;
 using Cifar10.Evaluation;
 using Cifar10.Reporting;
+using Cifar10.Training;
 using TorchSharp;
 
 namespace Cifar10.Runs;
+
+/// <summary>What `report` did: the test figures it drew, whether it measured them (or read the run's
+/// kept predictions), and the files it wrote.</summary>
+public sealed record ReportOutcome(MeasuredTest Test, bool Measured, IReadOnlyList<string> Written);
 
 /// <summary>Gathers what a run's report shows (logs, config, test evaluation, sample images)
 /// and writes it with <see cref="RunReport"/>.</summary>
@@ -12,10 +17,40 @@ public static class RunReportBuilder
 {
     public const int SampleCount = 32;
 
-    public static IReadOnlyList<string> Write(RunFolder run, EvaluationResult test, ImageDataset testImages, CancellationToken cancellation = default)
+    /// <summary>The report's sample grids, which TensorBoard shows too.</summary>
+    public static readonly IReadOnlyList<(string Tag, string File)> SampleImages =
+        [("test/predictions", RunReport.SamplesFile), ("test/most_confident_mistakes", RunReport.ConfidentlyWrongFile)];
+
+    /// <summary>
+    /// `report`: the run's report written again, from the test predictions the run kept (no network
+    /// runs, the checkpoint need not even be there) unless <paramref name="reevaluate"/>; a run finished
+    /// before runs kept them is measured again as it measured itself, and says so. The test images are
+    /// read for the sample grids. <paramref name="observer"/> hears what happens and the evaluation's progress.
+    /// </summary>
+    public static ReportOutcome Rewrite(RunFolder run, Session session, bool reevaluate, ITrainingObserver observer,
+                                        CancellationToken cancellation = default)
+    {
+        var kept = reevaluate ? null : TestEvaluation.Kept(run);
+        if (kept is not null)
+        {
+            TestEvaluation.CheckMeasuredOn(kept, session.Test, session.Data.Folder);
+            observer.Message($"test figures from {TestPredictions.FileName} ({kept.Measurement.Describe()}); --reevaluate measures them again");
+        }
+        else
+        {
+            observer.Message(reevaluate
+                ? "measuring the test set again (--reevaluate)"
+                : $"{run.Path} has no {TestPredictions.FileName} (it finished before runs kept their test predictions): measuring the test set again");
+        }
+        var test = kept ?? TestEvaluation.Run(run, run.ReadManifest().Config, session, observer, cancellation);
+        return new ReportOutcome(test, kept is null, Write(run, test, session.Test, cancellation));
+    }
+
+    public static IReadOnlyList<string> Write(RunFolder run, MeasuredTest measured, ImageDataset testImages, CancellationToken cancellation = default)
     {
         var manifest = run.ReadManifest();
         var learningRates = run.ReadLearningRates();
+        var test = measured.Result;
         var data = new RunReportData(
             manifest.Name,
             ConfigRows(manifest),
@@ -25,7 +60,9 @@ public static class RunReportBuilder
             test.Confusion,
             test.Accuracy,
             Samples(test, testImages, Enumerable.Range(0, Math.Min(SampleCount, test.Count))),
-            Samples(test, testImages, MostConfidentlyWrong(test, SampleCount)));
+            Samples(test, testImages, MostConfidentlyWrong(test, SampleCount)),
+            measured.Measurement.Describe(),
+            Directory.Exists(run.File(RunFolder.TensorBoardFolder)) ? RunFolder.TensorBoardFolder : null);
         return RunReport.Write(run.Path, data, cancellation);
     }
 

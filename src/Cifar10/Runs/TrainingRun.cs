@@ -3,6 +3,7 @@ using Cifar10.Data;
 using Cifar10.Evaluation;
 using Cifar10.Export;
 using Cifar10.Models;
+using Cifar10.Reporting;
 using Cifar10.Runtime;
 using Cifar10.Training;
 
@@ -116,16 +117,18 @@ public static class TrainingRun
                 });
             observer.Message($"run folder: {run.Path}");
             observer.Message($"data: {data.Name} in {data.Folder} ({train.Count:N0} train, {validation.Count:N0} validation, {testCount:N0} test, {data.ClassNames.Count} classes)");
-            observer.Message($"model: {config.Model} ({config.Recipe} recipe), {config.Precision.ToString().ToLowerInvariant()}; {config.Epochs} epochs of batch {config.BatchSize}");
+            observer.Message($"model: {config.Model} ({config.Recipe} recipe), {config.Precision.ToString().ToLowerInvariant()}; {DisplayFormat.Count(config.Epochs, "epoch")} of batch {config.BatchSize}");
 
+            var folderObserver = new RunFolderObserver(run);
             var outcome = new Trainer(config, model, session.Device, normalization)
-                .Fit(train, validation, new Observers(new RunFolderObserver(run), observer), cancellation, resumeFrom,
+                .Fit(train, validation, new Observers(folderObserver, observer), cancellation, resumeFrom,
                      initializeFromData: initFrom is null);
             var clock = Stopwatch.StartNew();
-            var testResult = TestEvaluation.Run(run, config, session, cancellation);
+            var test = TestEvaluation.Run(run, config, session, observer, cancellation);
+            var testResult = test.Result;
             double testSeconds = clock.Elapsed.TotalSeconds;
             clock.Restart();
-            RunReportBuilder.Write(run, testResult, session.Test, cancellation);
+            RunReportBuilder.Write(run, test, session.Test, cancellation);
             var results = new RunResults
             {
                 EpochsCompleted = outcome.EpochsCompleted,
@@ -142,6 +145,7 @@ public static class TrainingRun
                 TotalSeconds = total.Elapsed.TotalSeconds,
                 Finished = DateTimeOffset.Now,
             };
+            folderObserver.RunFinished(config, results, RunReportBuilder.SampleImages.Select(s => (s.Tag, run.File(s.File))).ToList());
             run.WriteResults(results); // last: a run with results.json is finished, report included
             return new TrainSummary(run.Path, outcome, results, testResult);
         }

@@ -16,15 +16,20 @@ public sealed record LearningRateFinderResult(IReadOnlyList<(double Lr, double L
 /// </summary>
 public static class LearningRateFinder
 {
+    public const string Activity = "lr-find";
+
     /// <summary>Whether the finder uses <paramref name="setting"/>: it has no epochs, schedule or evaluation, and it
     /// sweeps the learning rate itself (the rest of the optimizer, the network, the data and augmentation apply).</summary>
     public static bool Uses(Setting setting) =>
         setting.Group is not (SettingGroup.Schedule or SettingGroup.Evaluation) && setting.Name is not ("lr" or "alternating-flip");
 
     /// <param name="model">A network built for <paramref name="config"/> (<see cref="Trainer.CreateModel"/>: its precision included).</param>
+    /// <param name="progress">Told the steps done: 0 at the start, then after every step with its learning rate and
+    /// smoothed loss; a finder that stops early ends with the steps it took as the total.</param>
     public static LearningRateFinderResult Run(nn.Module<Tensor, Tensor> model, ImageDataset train, TrainConfig config,
                                                Device device, double start = 1e-7, double end = 10, int steps = 100,
-                                               CancellationToken cancellation = default, Normalization? normalization = null)
+                                               CancellationToken cancellation = default, Normalization? normalization = null,
+                                               IProgress<WorkProgress>? progress = null)
     {
         normalization ??= Normalization.Cifar10;
         if (!(start > 0 && end > start && double.IsFinite(end))) throw new ConfigException($"the learning-rate range must satisfy 0 < start < end, both finite (got {start}..{end})");
@@ -40,6 +45,8 @@ public static class LearningRateFinder
         // Random flips even where the recipe alternates them: the finder has no epochs to alternate over.
         var augment = config.Augmentation with { Flip = config.HorizontalFlip };
 
+        progress?.Report(new WorkProgress(Activity, 0, steps, "step",
+                                          $"learning rate {start:g3} to {end:g3}, batch {Math.Min(config.BatchSize, onDevice.Count)}; stops early once the loss explodes"));
         var points = new List<(double Lr, double Loss)>();
         const double beta = 0.98; // smoothing of fastai's recorder
         double average = 0, best = double.PositiveInfinity;
@@ -54,9 +61,14 @@ public static class LearningRateFinder
             double value = loss.item<float>();
             average = beta * average + (1 - beta) * value;
             double smoothed = average / (1 - Math.Pow(beta, i + 1));
-            if (!double.IsFinite(smoothed) || (i > 0 && smoothed > 4 * best)) break;
+            if (!double.IsFinite(smoothed) || (i > 0 && smoothed > 4 * best))
+            {
+                progress?.Report(new WorkProgress(Activity, i + 1, i + 1, "step", $"stopped: the loss exploded at lr {rate:g3}"));
+                break;
+            }
             best = Math.Min(best, smoothed);
             points.Add((rate, smoothed));
+            progress?.Report(new WorkProgress(Activity, i + 1, steps, "step", $"lr {rate:g3} loss {smoothed:F3}"));
         }
         return new LearningRateFinderResult(points, Suggest(points));
     }

@@ -52,19 +52,20 @@ public static class SweepRunner
         {
             if (request.TrialIndex is int index && trial.Index != index) continue;
             cancellation.ThrowIfCancellationRequested();
-            var status = RunTrial(request, trial, observerFor(trial), say, cancellation);
+            var status = RunTrial(request, trial, trials.Count, observerFor(trial), say, cancellation);
             outcomes.Add((trial, status));
             WriteReport(request.Folder, trials);
         }
         return outcomes;
     }
 
-    static TrialStatus RunTrial(SweepRequest request, Trial trial, ITrainingObserver observer, Action<string> say, CancellationToken cancellation)
+    static TrialStatus RunTrial(SweepRequest request, Trial trial, int trialCount, ITrainingObserver observer, Action<string> say, CancellationToken cancellation)
     {
+        var named = $"trial {trial.Index} ({trial.Index + 1} of {trialCount}) {trial.Name}"; // the index --trial-index takes, 0-based
         var folder = Path.Combine(request.Folder, trial.Name);
         if (File.Exists(Path.Combine(folder, RunFolder.ResultsFile)))
         {
-            say($"trial {trial.Index} {trial.Name}: finished earlier, skipped");
+            say($"{named}: finished earlier, skipped");
             return TrialStatus.AlreadyFinished;
         }
 
@@ -76,7 +77,7 @@ public static class SweepRunner
         }
         catch (IOException)
         {
-            say($"trial {trial.Index} {trial.Name}: running in another process, skipped");
+            say($"{named}: running in another process, skipped");
             return TrialStatus.RunningElsewhere;
         }
 
@@ -84,7 +85,7 @@ public static class SweepRunner
         {
             // A trial that wrote its config.json has started: it continues from its last checkpoint (or its start).
             bool started = File.Exists(Path.Combine(folder, RunFolder.ConfigFile));
-            say($"trial {trial.Index} {trial.Name}: {(started ? "resuming" : "starting")}");
+            say($"{named}: {(started ? "resuming" : "starting")}");
             TrainingRun.Execute(new TrainRequest
             {
                 Config = trial.Config,
@@ -128,6 +129,22 @@ public static class SweepRunner
     /// <summary>Tables, overlaid curves and an index page over the trials finished so far.</summary>
     public static IReadOnlyList<string> WriteReport(string sweepFolder, IReadOnlyList<Trial> trials)
     {
+        var finished = Finished(sweepFolder, trials);
+        if (finished.Count == 0) return [];
+        var names = string.Join(",", trials[0].Settings.Select(s => s.Key));
+        return SweepReport.Write(sweepFolder, names, finished);
+    }
+
+    /// <summary>The results table of the sweep's finished trials (all of them, run here or elsewhere), as
+    /// plain text for the end of `sweep`; null while none has finished.</summary>
+    public static string? ResultsTable(SweepRequest request)
+    {
+        var finished = Finished(request.Folder, SweepPlan.Expand(request.BaseSettings, request.Varied, request.Grid));
+        return finished.Count == 0 ? null : SweepReport.Table(finished);
+    }
+
+    static List<SweepTrial> Finished(string sweepFolder, IReadOnlyList<Trial> trials)
+    {
         var finished = new List<SweepTrial>();
         foreach (var trial in trials)
         {
@@ -137,8 +154,6 @@ public static class SweepRunner
             var results = run.ReadResults()!;
             finished.Add(new SweepTrial(trial.Name, trial.Settings, folder, run.ReadMetrics(), results.TestAccuracy, results.TotalSeconds));
         }
-        if (finished.Count == 0) return [];
-        var names = string.Join(",", trials[0].Settings.Select(s => s.Key));
-        return SweepReport.Write(sweepFolder, names, finished);
+        return finished;
     }
 }

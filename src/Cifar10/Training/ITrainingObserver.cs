@@ -10,9 +10,11 @@ public sealed record TrainingStart(int FirstEpoch, int Epochs, int StepsPerEpoch
     public bool Resumed => FirstEpoch > 1 || FirstStep > 0;
 }
 
-/// <summary>One moment of an epoch, for progress bars.</summary>
+/// <summary>One moment of an epoch, for progress bars: <see cref="Loss"/> and <see cref="Accuracy"/> over
+/// the epoch so far, <see cref="StepLoss"/> the loss of this step's batch alone.</summary>
 public sealed record StepProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch,
-                                  double Loss, double Accuracy, double ImagesPerSecond, double LearningRate);
+                                  double Loss, double Accuracy, double ImagesPerSecond, double LearningRate,
+                                  double StepLoss = double.NaN);
 
 /// <summary>
 /// The end of an epoch as the trainer hands it to its observers: the figures, the learning rate of
@@ -37,15 +39,17 @@ public sealed class EpochEnd(EpochMetrics metrics, bool isBest, IReadOnlyList<(l
 
 /// <summary>
 /// How training reports what it does. The trainer itself writes nothing: progress bars, log files,
-/// checkpoints and TensorBoard events are all observers.
+/// checkpoints and TensorBoard events are all observers. The long work of a run outside its epochs
+/// (the test evaluation) reports through <see cref="IProgress{T}.Report"/>.
 /// </summary>
-public interface ITrainingObserver
+public interface ITrainingObserver : IProgress<WorkProgress>
 {
     void TrainingStarted(TrainingStart start) { }
     void EpochStarted(int epoch, int epochs, int stepsPerEpoch) { }
     void StepCompleted(StepProgress progress) { }
     void EpochCompleted(EpochEnd epoch) { }
     void Message(string text) { }
+    void IProgress<WorkProgress>.Report(WorkProgress progress) { }
 }
 
 public sealed class SilentObserver : ITrainingObserver
@@ -61,6 +65,7 @@ public sealed class Observers(params IReadOnlyList<ITrainingObserver> all) : ITr
     public void StepCompleted(StepProgress progress) { foreach (var o in all) o.StepCompleted(progress); }
     public void EpochCompleted(EpochEnd epoch) { foreach (var o in all) o.EpochCompleted(epoch); }
     public void Message(string text) { foreach (var o in all) o.Message(text); }
+    public void Report(WorkProgress progress) { foreach (var o in all) o.Report(progress); }
 }
 
 /// <summary>`--early-stop N`: stops once N epochs in a row brought no better validation accuracy.</summary>
@@ -70,6 +75,6 @@ public sealed class EarlyStopping(int patience) : ITrainingObserver
     {
         int sinceBest = epoch.State.Epoch - epoch.State.BestEpoch;
         if (epoch.State.BestEpoch > 0 && sinceBest >= patience)
-            epoch.RequestStop($"no better validation accuracy for {sinceBest} epochs (best {epoch.State.BestValAccuracy:P2} at epoch {epoch.State.BestEpoch})");
+            epoch.RequestStop($"no better validation accuracy for {DisplayFormat.Count(sinceBest, "epoch")} (best {epoch.State.BestValAccuracy:P2} at epoch {epoch.State.BestEpoch})");
     }
 }

@@ -206,15 +206,18 @@ public sealed record TrainConfig
     [Setting("eval-batch-size", SettingGroup.Evaluation, "Images per forward pass in validation and test", Above = 0)]
     public int EvalBatchSize { get; init; } = 500;
 
-    /// <summary>Measure the final test accuracy with test-time augmentation (mirror and ±1 pixel translations).</summary>
-    [Setting("test-tta", SettingGroup.Evaluation, "Final test accuracy with test-time augmentation (mirror, one-pixel shifts)")]
+    /// <summary>Measure the test accuracy with test-time augmentation (mirror and ±1 pixel translations): the setting
+    /// `tta` (formerly `test-tta`), which `eval --tta` takes too.</summary>
+    [Setting("tta", SettingGroup.Evaluation,
+             "Test accuracy with test-time augmentation: each image's predictions averaged over it, its mirror and one-pixel shifts of both (6 views)",
+             Aliases = ["--test-tta"], LegacyJsonNames = ["test_tta"])]
     public bool TestTta { get; init; }
 
     /// <summary>With <see cref="TestTta"/>: only images whose plain view's confidence (top probability) is
     /// below this get every view; the others keep the plain prediction. 1 gives every image every view.</summary>
     [Setting("tta-confidence", SettingGroup.Evaluation,
-             "With test-tta: every view only for images whose plain view's top probability is below this; the others keep the plain prediction (1 = every image)",
-             Above = 0, AtMost = 1, AppliesWhen = "test-tta=true")]
+             "With tta: every view only for images whose plain view's top probability is below this; the others keep the plain prediction (1 = every image)",
+             Above = 0, AtMost = 1, AppliesWhen = "tta=true")]
     public double TtaConfidence { get; init; } = 1;
 
     /// <summary>The share of the training images auto validation holds out, and its most.</summary>

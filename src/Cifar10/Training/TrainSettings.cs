@@ -30,7 +30,7 @@ public static class TrainSettings
 
     /// <summary>The setting called <paramref name="name"/> (its option name without dashes).</summary>
     public static Setting Get(string name) =>
-        All.FirstOrDefault(s => s.Name == name.Trim().ToLowerInvariant())
+        All.FirstOrDefault(s => s.Name == name.Trim().ToLowerInvariant() || s.Aliases.Contains("--" + name.Trim().ToLowerInvariant()))
         ?? throw new ConfigException($"unknown setting '{name}'; the settings are: {string.Join(", ", All.Select(s => s.Name))}");
 
     /// <summary>
@@ -90,7 +90,7 @@ public static class TrainSettings
         Require(config.HeadLrScale == 1 || plain == OptimizerKind.Sgd,
                 "a head lr scale other than 1 needs the sgd optimizer");
         Require(!config.AlternatingFlip || config.HorizontalFlip, "alternating flips need flipping on (--flip true)");
-        Require(config.WarmupEpochs <= config.Epochs, $"warm-up ({Show(config.WarmupEpochs)} epochs) must not be longer than the run ({config.Epochs} epochs)");
+        Require(config.WarmupEpochs <= config.Epochs, $"warm-up ({Show(config.WarmupEpochs)} epoch{(config.WarmupEpochs == 1 ? "" : "s")}) must not be longer than the run ({Reporting.DisplayFormat.Count(config.Epochs, "epoch")})");
         Require(config.EarlyStop == 0 || config.HasValidation, "early stopping needs a validation set (--val-size other than 0)");
         Require(config.Dropout is null || model.HasDropout,
                 $"model '{model.Name}' has no dropout layer; models with dropout: {ModelCatalog.NamesWhere(m => m.HasDropout)}");

@@ -119,7 +119,7 @@ public sealed class Trainer
         // The whole set sits on the device once, as uint8 (shared, not copied, when it is already there).
         using var onDevice = train.To(device);
         if (config.LowResEpochs > 0)
-            observers.Message($"progressive resizing: epochs 1-{config.LowResEpochs} on images downscaled to {config.LowRes}x{config.LowRes}, the rest at full size");
+            observers.Message($"progressive resizing: {(config.LowResEpochs == 1 ? "epoch 1" : $"epochs 1-{config.LowResEpochs}")} on images downscaled to {config.LowRes}x{config.LowRes}, the rest at full size");
         observers.TrainingStarted(new TrainingStart(state.Epoch + 1, config.Epochs, stepsPerEpoch, state.GlobalStep, train.Count, validation.Count));
         var clock = Stopwatch.StartNew();
         string? stopReason = null;
@@ -221,7 +221,7 @@ public sealed class Trainer
             if (config.Lookahead) AverageWeights(globalStep + 1, epoch, schedule.TotalSteps);
             step++;
             observer.StepCompleted(new StepProgress(epoch, config.Epochs, step, stepsPerEpoch, lossSum / seen,
-                                                    correct / (double)seen, seen / clock.Elapsed.TotalSeconds, rate));
+                                                    correct / (double)seen, seen / clock.Elapsed.TotalSeconds, rate, lossValue));
         }
         averaging?.Update(decay: 1); // the network ends every epoch equal to its average
         return (lossSum / seen, correct / (double)seen, learningRates, stepClock.Elapsed.TotalSeconds);

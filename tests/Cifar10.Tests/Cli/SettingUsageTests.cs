@@ -21,7 +21,7 @@ public class SettingUsageTests : IDisposable
     [InlineData("--model fast --low-res-fraction 0.3", "--low-res-fraction applies only with --low-res above 0 (here --low-res is 0)")]
     [InlineData("--model simple --step-size 5", "--step-size applies only with --schedule step (here --schedule is cosine)")]
     [InlineData("--model simple --schedule cosine --gamma 0.5", "--gamma applies only with --schedule step or multistep")]
-    [InlineData("--model simple --tta-confidence 0.5", "--tta-confidence applies only with --test-tta true")]
+    [InlineData("--model simple --tta-confidence 0.5", "--tta-confidence applies only with --tta true")]
     [InlineData("--model simple --crop false --crop-padding 2", "--crop-padding applies only with --crop true")]
     public void ASettingTheRunWouldIgnoreIsAUsageError(string args, string expected)
     {
@@ -37,7 +37,7 @@ public class SettingUsageTests : IDisposable
         Configs.For("simple", ("optimizer", "muon"), ("muon-lr", "0.1"), ("muon-fallback", "adam"));
         Configs.For("fast", ("low-res", "24"), ("low-res-fraction", "0.3"));
         Configs.For("simple", ("schedule", "multistep"), ("milestones", "2 4"), ("gamma", "0.5"));
-        Configs.For("simple", ("test-tta", "true"), ("tta-confidence", "0.5"));
+        Configs.For("simple", ("tta", "true"), ("tta-confidence", "0.5"));
         Configs.For("fast", ("tta-confidence", "0.5")); // the muon recipe measures the test set with TTA
     }
 
@@ -74,7 +74,7 @@ public class SettingUsageTests : IDisposable
         Assert.Equal(Program.Success, code);
         foreach (var used in new[] { "--model", "--batch-size", "--optimizer", "--weight-decay", "--subset", "--crop", "--seed", "--threads" })
             Assert.Contains(used, help);
-        foreach (var unused in new[] { "--epochs", "--schedule", "--lr ", "--warmup", "--early-stop", "--test-tta", "--eval-batch-size", "--lookahead" })
+        foreach (var unused in new[] { "--epochs", "--schedule", "--lr ", "--warmup", "--early-stop", "--tta", "--eval-batch-size", "--lookahead" })
             Assert.DoesNotContain(unused, help);
         var (refused, _, err) = Cli.Run("lr-find", "--epochs", "3");
         Assert.Equal(Program.UsageError, refused);

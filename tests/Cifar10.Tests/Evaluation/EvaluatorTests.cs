@@ -94,6 +94,45 @@ public class EvaluatorTests
     }
 
     [Fact]
+    public void ProgressGoesFromNoImageToEveryImageBatchByBatch()
+    {
+        torch.manual_seed(0);
+        using var model = new SimpleNet();
+        using var data = TinyData.Make(50, seed: 1);
+        var progress = new ProgressRecorder();
+
+        Evaluator.Evaluate(model, data, CPU, batchSize: 20, progress: progress, activity: "test set");
+
+        Assert.Equal([0L, 20, 40, 50], progress.Reports.Select(r => r.Done));
+        Assert.All(progress.Reports, r => Assert.Equal(("test set", 50L, "image"), (r.Activity, r.Total, r.Unit)));
+        Assert.True(progress.Reports[0].IsStart && progress.Reports[^1].IsEnd);
+    }
+
+    [Fact]
+    public void TheFiguresFollowFromTheProbabilitiesItKeeps()
+    {
+        torch.manual_seed(0);
+        using var model = new SimpleNet();
+        using var data = TinyData.Make(40, seed: 2);
+        var result = Evaluator.Evaluate(model, data, CPU, batchSize: 16);
+
+        // One row of class probabilities per image, each summing to 1; the prediction is the most probable class.
+        Assert.Equal(40 * 10, result.Probabilities.Length);
+        for (int i = 0; i < result.Count; i++)
+        {
+            var row = result.Probabilities.AsSpan(i * 10, 10).ToArray();
+            Assert.Equal(1, row.Sum(), 4);
+            Assert.Equal(Array.IndexOf(row, row.Max()), result.Predictions[i]);
+            Assert.Equal(row.Max(), result.Confidences[i]);
+        }
+        var labels = data.Labels.data<long>().ToArray().Select(l => (int)l).ToArray();
+        Assert.Equal(labels, result.TrueLabels);
+        Assert.Equal(Enumerable.Range(0, 40).Count(i => result.Predictions[i] == labels[i]) / 40.0, result.Accuracy);
+        double loss = Enumerable.Range(0, 40).Average(i => -Math.Log(result.Probabilities[i * 10 + labels[i]]));
+        Assert.Equal(loss, result.Loss, 9);
+    }
+
+    [Fact]
     public void BatchSizeChangesNothingButMemory()
     {
         torch.manual_seed(0);

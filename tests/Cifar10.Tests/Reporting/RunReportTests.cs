@@ -76,6 +76,26 @@ public class RunReportTests(WrittenRunReport report) : IClassFixture<WrittenRunR
     }
 
     [Fact]
+    public void TheResultsComeFirstAndTheConfigurationLastFolded()
+    {
+        var html = report.Html;
+        int Position(string text)
+        {
+            int at = html.IndexOf(text, StringComparison.Ordinal);
+            Assert.True(at >= 0, $"no {text}");
+            return at;
+        }
+        var order = new[] { "Test accuracy", "<h2>Training", "Loss per epoch", "<h2>Test set", "Accuracy per class", "Most confident wrong predictions",
+                            "Configuration" }.Select(Position).ToList();
+        Assert.Equal(order.Order(), order);
+        // The settings table sits folded in a <details> after every result.
+        var details = html.LastIndexOf("<details>", StringComparison.Ordinal);
+        Assert.True(details < html.IndexOf("<th>Setting</th>", StringComparison.Ordinal));
+        Assert.True(html.IndexOf("</details>", details, StringComparison.Ordinal) > html.IndexOf("<th>Setting</th>", StringComparison.Ordinal));
+        Assert.True(Position("Configuration") > Position("<h2>Predictions"));
+    }
+
+    [Fact]
     public void ConfusionCsvMatchesTheMatrixAndTotalsTheTestSet()
     {
         var lines = File.ReadAllLines(Path.Combine(report.RunDir, "confusion_matrix.csv"));
@@ -168,6 +188,31 @@ public class RunReportEdgeCaseTests
         Assert.Contains("run-omega", html);
         Assert.DoesNotContain("run-alpha", html);
         ReportAssert.NoTemporaryFiles(directory.Path);
+    }
+
+    [Fact]
+    public void TheTestFiguresSayHowTheyWereMeasuredAndTheTensorBoardFolderIsLinked()
+    {
+        using var directory = new TempDirectory();
+        var data = SyntheticReportData.Run(epochs: 1) with { TestMeasurement = "best, epoch 1, TTA", TensorBoardFolder = "tensorboard" };
+        RunReport.Write(directory.Path, data);
+        var html = File.ReadAllText(directory.Combine("report.html"));
+        Assert.Contains("best, epoch 1, TTA", html);
+        Assert.Contains("<a href=\"tensorboard\">tensorboard/</a>", html);
+        Assert.Contains("tensorboard --logdir tensorboard", html);
+        // A report of a run without TensorBoard events links nothing.
+        RunReport.Write(directory.Path, data with { TensorBoardFolder = null });
+        Assert.DoesNotContain("<a href", File.ReadAllText(directory.Combine("report.html")));
+    }
+
+    [Fact]
+    public void OneEpochIsOneEpoch()
+    {
+        using var directory = new TempDirectory();
+        RunReport.Write(directory.Path, SyntheticReportData.Run(epochs: 1));
+        var html = File.ReadAllText(directory.Combine("report.html"));
+        Assert.Contains("1 epoch,", html);
+        Assert.DoesNotContain("1 epochs", html);
     }
 
     [Fact]

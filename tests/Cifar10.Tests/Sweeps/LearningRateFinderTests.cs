@@ -29,7 +29,8 @@ public class LearningRateFinderTests
         torch.manual_seed(0);
         using var model = ModelCatalog.Create("simple", new ModelOptions());
         var config = new TrainConfig { Model = "simple", BatchSize = 32, WeightDecay = 0 };
-        var result = LearningRateFinder.Run(model, train, config, CPU, start: 1e-5, end: 100, steps: 60);
+        var progress = new ProgressRecorder();
+        var result = LearningRateFinder.Run(model, train, config, CPU, start: 1e-5, end: 100, steps: 60, progress: progress);
 
         Assert.InRange(result.Points.Count, 10, 60);
         Assert.Equal(1e-5, result.Points[0].Lr, 12);
@@ -38,6 +39,17 @@ public class LearningRateFinderTests
         Assert.True(result.Points.Count < 60 || result.Points[^1].Loss > result.Points.Min(p => p.Loss),
                     "at lr 100 a network's loss should have blown up");
         Assert.InRange(result.Suggested, result.Points[0].Lr, result.Points[^1].Lr);
+
+        // Every step is reported; a finder that stopped early ends with the steps it took as the total.
+        Assert.Equal((0L, 60L), (progress.Reports[0].Done, progress.Reports[0].Total));
+        Assert.Equal(Enumerable.Range(0, progress.Reports.Count).Select(i => (long)i), progress.Reports.Select(r => r.Done));
+        var last = progress.Reports[^1];
+        Assert.True(last.IsEnd);
+        if (result.Points.Count < 60)
+        {
+            Assert.Equal(result.Points.Count + 1, last.Total);
+            Assert.Contains("stopped", last.Detail);
+        }
     }
 
     [Fact]

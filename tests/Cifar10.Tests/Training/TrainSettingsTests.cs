@@ -24,7 +24,7 @@ public class TrainSettingsTests
         ["skip-bad-images"] = "true", ["val-size"] = "10", ["subset"] = "99", ["crop"] = "false",
         ["crop-padding"] = "2", ["pad-mode"] = "reflect", ["flip"] = "off", ["alternating-flip"] = "true", ["cutout"] = "8", ["low-res"] = "24", ["low-res-fraction"] = "0.25",
         ["seed"] = "5000000000", ["threads"] = "3", ["device"] = "cuda:1", ["eval-batch-size"] = "77", ["precision"] = "bf16",
-        ["test-tta"] = "true", ["tta-confidence"] = "0.7",
+        ["tta"] = "true", ["tta-confidence"] = "0.7",
     };
 
     static readonly string[] NotSettings = ["--data", "--out", "--force", "--resume", "--init-from", "--help", "--verbose"];
