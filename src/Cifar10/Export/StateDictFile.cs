@@ -122,7 +122,16 @@ internal sealed class StateDictFile : IDisposable
         var data = reach.ToDictionary(r => r.Key, r => ReadStorage(r.Key, r.Value));
         using var noGrad = no_grad();
         foreach (var (name, record) in records)
-            targets[name].copy_(data[record.Storage].as_strided(record.Shape, record.Stride, record.Offset));
+        {
+            try
+            {
+                targets[name].copy_(data[record.Storage].as_strided(record.Shape, record.Stride, record.Offset));
+            }
+            catch (System.Runtime.InteropServices.ExternalException e)
+            {
+                throw new CheckpointException($"{path}: tensor {name} ({record.Storage.Type}) cannot be copied into the network: {OneLine.Of(e.Message)}");
+            }
+        }
     }
 
     /// <summary>What the tensors of a file may reach beyond twice their own bytes: room for small networks' odd layouts.</summary>
