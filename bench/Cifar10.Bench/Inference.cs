@@ -3,6 +3,7 @@ using System.Globalization;
 using Cifar10.Data;
 using Cifar10.Export;
 using Cifar10.Models;
+using Cifar10.Prediction;
 using Cifar10.Serving;
 using Cifar10.Training;
 using TorchSharp;

@@ -9,7 +9,15 @@ public sealed class ConfigException(string message) : Exception(OneLine.Of(messa
 
 internal static class OneLine
 {
-    /// <summary>Messages often embed text from the OS, a parser or the network stack, which may hold line breaks.</summary>
-    public static string Of(string text) =>
-        string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    /// <summary>Messages often embed text from the OS, a parser or the network stack, which may hold line breaks;
+    /// libtorch's errors (TorchSharp's ExternalException) carry its C++ stack after the message, which is dropped.</summary>
+    public static string Of(string text)
+    {
+        int frames = text.IndexOf(LibTorchFrames, StringComparison.Ordinal);
+        if (frames >= 0) text = text[..frames];
+        return string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    /// <summary>How libtorch's C++ stack begins: "Exception raised from FUNCTION at FILE:LINE (most recent call first):".</summary>
+    const string LibTorchFrames = "Exception raised from ";
 }

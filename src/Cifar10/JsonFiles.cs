@@ -42,6 +42,11 @@ public static class JsonFiles
         {
             return JsonSerializer.Deserialize<T>(text, Options) ?? throw error($"{path} is empty (null)");
         }
+        catch (JsonException e) when (e.Path is { Length: > 2 } at && e.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+        {
+            // .NET names its own types ("could not be converted to Cifar10.Training.PrecisionMode"): say what the value should be instead.
+            throw error($"{path} is not a valid {typeof(T).Name} file: {at[2..]} (line {e.LineNumber + 1}) is not {Expected(typeof(T), at)}");
+        }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException)
         {
             throw error($"{path} is not a valid {typeof(T).Name} file: {OneLine.Of(e.Message)}");
@@ -90,6 +95,26 @@ public static class JsonFiles
         },
         _ => null,
     };
+
+    /// <summary>What the value at <paramref name="jsonPath"/> ($.a.b[0].c) of a <paramref name="type"/> must be, in words.</summary>
+    static string Expected(Type type, string jsonPath)
+    {
+        foreach (var segment in jsonPath[2..].Split('.'))
+        {
+            var name = segment.Split('[')[0];
+            var property = type.GetProperties().FirstOrDefault(p => Options.PropertyNamingPolicy!.ConvertName(p.Name) == name);
+            if (property is null) return "a valid value";
+            type = property.PropertyType;
+            if (segment.Contains('[')) type = type.IsArray ? type.GetElementType()! : type.GetGenericArguments().LastOrDefault() ?? type;
+        }
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (type.IsEnum) return "one of " + string.Join(", ", Enum.GetNames(type).Select(n => new LowerCaseNames().ConvertName(n)));
+        if (type == typeof(string)) return "a string";
+        if (type == typeof(bool)) return "true or false";
+        if (type.IsPrimitive || type == typeof(decimal)) return "a number";
+        if (type.IsArray || type.IsAssignableTo(typeof(System.Collections.IEnumerable))) return "a list";
+        return "an object";
+    }
 
     /// <summary>"OneCycle" → "onecycle", "AdamW" → "adamw", "Bf16" → "bf16": the spellings the
     /// options and the files have always used.</summary>

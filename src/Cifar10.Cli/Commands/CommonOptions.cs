@@ -30,9 +30,13 @@ public static class CommonOptions
         DefaultValueFactory = _ => Training.Recipes.Classic.Defaults.Threads,
     };
 
-    public static Option<string> Checkpoint() => new("--checkpoint", "-c")
+    /// <summary>--checkpoint of the commands that run a network (predict, eval, serve): folders, or an exported ONNX model.</summary>
+    public const string CheckpointOrOnnx = "A run folder (uses its best checkpoint), a checkpoint folder, or an exported FILE.onnx (run on ONNX Runtime)";
+
+    /// <summary>--checkpoint, required; <paramref name="acceptsOnnx"/> for the commands that run an exported ONNX model too.</summary>
+    public static Option<string> Checkpoint(bool acceptsOnnx = false) => new("--checkpoint", "-c")
     {
-        Description = "A run folder (uses its best checkpoint) or a checkpoint folder",
+        Description = acceptsOnnx ? CheckpointOrOnnx : "A run folder (uses its best checkpoint) or a checkpoint folder",
         Required = true,
     };
 

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Cifar10.Evaluation;
+using Cifar10.Export;
+using Cifar10.Prediction;
 using Cifar10.Runs;
 using Cifar10.Training;
 using TorchSharp;
@@ -11,7 +13,7 @@ public static class EvalCommand
 {
     public static Command Build(CliConsole console)
     {
-        var checkpoint = new Option<string?>("--checkpoint", "-c") { Description = "A run folder (uses its best checkpoint) or a checkpoint folder" };
+        var checkpoint = new Option<string?>("--checkpoint", "-c") { Description = CommonOptions.CheckpointOrOnnx };
         var weights = new Option<string?>("--weights")
         {
             Description = "Evaluate a PyTorch state_dict file with the original network's names instead (with --model)",
@@ -45,16 +47,18 @@ public static class EvalCommand
                 throw new ConfigException("eval takes either --checkpoint RUN or --weights FILE.pt --model NAME");
             if (weightsFile is not null && !given.Any(g => g.Key == "model"))
                 throw new ConfigException("--weights needs --model: a state_dict names tensors, not its network");
-            string? folder = weightsFile is null ? Checkpoint.Locate(parsed.GetValue(checkpoint)!) : null;
-            var manifest = folder is null ? null : RunFolder.Of(folder)?.ReadManifest();
+            var onnx = parsed.GetValue(checkpoint) is { } named && ModelFiles.IsOnnx(named) ? named : null;
+            string? folder = weightsFile is null && onnx is null ? Checkpoint.Locate(parsed.GetValue(checkpoint)!) : null;
+            // The run's own data, data settings and TTA, unless the command line names others (also for a model exported into its run folder).
+            var runOf = folder ?? (onnx is null ? null : Path.GetDirectoryName(Path.GetFullPath(onnx)));
+            var manifest = runOf is null ? null : RunFolder.Of(runOf)?.ReadManifest();
             var measure = measureSettings.Given(parsed).Aggregate(manifest?.Config ?? Recipes.Classic.Defaults,
                                                                   (c, g) => TrainSettings.Get(g.Key).Apply(c, g.Value));
             if (TrainSettings.Get("tta-confidence").Check(measure) is { } invalid) throw new ConfigException(invalid);
             var views = measure.TestViews;
             var outFolder = parsed.GetValue(output)
-                            ?? EvaluationFiles.DefaultFolder(folder ?? Path.ChangeExtension(Path.GetFullPath(weightsFile!), null), views != TestTimeAugmentation.None);
+                            ?? EvaluationFiles.DefaultFolder(folder ?? Path.ChangeExtension(Path.GetFullPath(onnx ?? weightsFile!), null), views != TestTimeAugmentation.None);
             EvaluationFiles.CheckCanWrite(outFolder, parsed.GetValue(force)); // before the evaluation, not after it
-            // The run's own data and data settings, unless the command line names others.
             var config = parsed.GetResult(data) is null && manifest is not null ? manifest.Config : Recipes.Classic.Defaults;
             config = weightsFile is null
                 ? given.Where(g => g.Key is not ("model" or "depth" or "dropout")).Aggregate(config, (c, g) => TrainSettings.Get(g.Key).Apply(c, g.Value))
@@ -64,7 +68,8 @@ public static class EvalCommand
                 Device = parsed.GetValue(device)!, Threads = parsed.GetValue(threads),
                 Data = config.DataRequest(parsed.GetValue(data) ?? manifest?.DataFolder, DownloadCommand.Options(console)),
             }, console.Interrupt);
-            var (model, normalization) = weightsFile is null ? FromCheckpoint(session, folder!) : FromWeights(session, config, weightsFile);
+            var (model, normalization) = onnx is not null ? FromOnnx(session, onnx)
+                : weightsFile is null ? FromCheckpoint(session, folder!) : FromWeights(session, config, weightsFile);
             using var _model = model;
             var result = TrainingConsole.Run(console, observer =>
                 Evaluator.Evaluate(model, session.Test, session.Device, parsed.GetValue(batchSize), views, console.Interrupt, normalization,
@@ -82,6 +87,22 @@ public static class EvalCommand
         var (model, state) = session.LoadModel(folder);
         session.CheckClassesMatch(state, folder);
         return (model, state.Normalization);
+    }
+
+    /// <summary>An exported ONNX model on ONNX Runtime, as a network the evaluator runs like any other (its graph normalises).</summary>
+    static (TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>, Data.Normalization) FromOnnx(Session session, string file)
+    {
+        var classifier = session.Classifier(file);
+        try
+        {
+            session.CheckClassesMatch(classifier.ClassNames, file);
+        }
+        catch
+        {
+            classifier.Dispose();
+            throw;
+        }
+        return (new ClassifierNetwork(classifier), ClassifierNetwork.InputNormalization);
     }
 
     /// <summary>A state_dict trained elsewhere: the named network, its weights from the file, the data's own statistics.</summary>

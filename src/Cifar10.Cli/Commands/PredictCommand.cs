@@ -11,13 +11,13 @@ public static class PredictCommand
 {
     public static Command Build(CliConsole console)
     {
-        var checkpoint = CommonOptions.Checkpoint();
+        var checkpoint = CommonOptions.Checkpoint(acceptsOnnx: true);
         var images = new Argument<string[]>("images") { Description = "Image files (PNG, JPEG, BMP, WebP, GIF), any size (resized to 32×32)", Arity = ArgumentArity.OneOrMore };
         var top = new Option<int>("--top", "-k") { Description = "How many classes to show per image", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "One JSON object per line and file: path, top classes with probabilities, or the error" };
         var tta = CommonOptions.Tta();
         var device = CommonOptions.Device();
-        var command = new Command("predict", "Classify image files with a trained checkpoint") { checkpoint, images, top, json, tta, device };
+        var command = new Command("predict", "Classify image files with a trained checkpoint or an exported ONNX model") { checkpoint, images, top, json, tta, device };
         command.SetAction(parsed =>
         {
             using var session = Session.Open(new SessionOptions { Device = parsed.GetValue(device)! }, console.Interrupt);

@@ -14,7 +14,9 @@ public readonly record struct DecodeProgress(int Done, int Total);
 /// WebP, GIF's first frame; any size and colour mode) is decoded as <c>predict</c> decodes it, in
 /// parallel on every core, into one uint8 tensor. The result is cached (beside the data when that
 /// folder is writable, else in the cache folder), keyed by a hash of the file list, sizes and
-/// modification times, so a second run reads it back in seconds and any change decodes again.
+/// modification times, so a second run reads it back in seconds and any change decodes again; the
+/// cache is checksummed, and one that does not match (damaged, or its labels rewritten) is decoded
+/// again too. Symbolic links are followed, but no folder is read twice.
 /// </summary>
 public static class ImageFolder
 {
@@ -39,7 +41,7 @@ public static class ImageFolder
     {
         var listing = List(root);
         var key = CacheKey(listing);
-        var cache = FindCache(root, cacheDir, key) ?? Decode(root, listing, key, cacheDir, progress, log, cancellation);
+        var cache = FindCache(root, cacheDir, key, log) ?? Decode(root, listing, key, cacheDir, progress, log, cancellation);
         var bad = cache.Manifest.BadFiles;
         if (bad.Count > 0 && !skipBadImages)
             throw new DataException($"{bad[0]}{(bad.Count > 1 ? $" (and {bad.Count - 1:N0} more files that cannot be decoded)" : "")}; pass --skip-bad-images to train without them");
@@ -79,15 +81,36 @@ public static class ImageFolder
 
     static void AddImages(string split, IReadOnlyList<string> classes, bool test, List<(string, int, bool)> files)
     {
+        // Each folder of the split is read once: a symbolic link back to a folder already read (a loop, or a
+        // second name for a class folder) would multiply its images, under the wrong label.
+        var visited = new Dictionary<FolderIdentity, string> { [FolderIdentity.Of(split)] = split };
         for (int label = 0; label < classes.Count; label++)
         {
             var folder = Path.Combine(split, classes[label]);
             if (!Directory.Exists(folder)) continue; // a test split may lack a class
-            var images = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Where(IsImage).Order(StringComparer.Ordinal).ToList();
+            var images = new List<string>();
+            Walk(folder, visited, images);
             if (images.Count == 0)
                 throw new DataException($"class folder {folder} holds no images ({string.Join(", ", Extensions)})");
-            files.AddRange(images.Select(path => (path, label, test)));
+            files.AddRange(images.Order(StringComparer.Ordinal).Select(path => (path, label, test)));
         }
+    }
+
+    static void Walk(string folder, Dictionary<FolderIdentity, string> visited, List<string> images)
+    {
+        var identity = FolderIdentity.Of(folder);
+        if (!visited.TryAdd(identity, folder))
+        {
+            var first = visited[identity];
+            throw new DataException(folder.StartsWith(first + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                ? $"{folder} leads back to {first} (a symbolic link loop); remove the link"
+                : $"{folder} and {first} are the same folder (one reached through a symbolic link): its images would be read twice, " +
+                  "under two labels; remove the link");
+        }
+        var options = new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false };
+        images.AddRange(Directory.EnumerateFiles(folder, "*", options).Where(IsImage));
+        foreach (var sub in Directory.EnumerateDirectories(folder, "*", options).Order(StringComparer.Ordinal))
+            Walk(sub, visited, images);
     }
 
     static bool IsImage(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
@@ -108,7 +131,8 @@ public static class ImageFolder
     static IEnumerable<string> CacheLocations(string root, string cacheDir, string key) =>
         [Path.Combine(root, CacheFolder, key), Path.Combine(cacheDir, "folders", key)];
 
-    static DecodedFolder? FindCache(string root, string cacheDir, string key)
+    /// <summary>A cache of this listing whose checksum matches; a damaged or altered one is decoded again.</summary>
+    static DecodedFolder? FindCache(string root, string cacheDir, string key, Action<string>? log)
     {
         foreach (var stem in CacheLocations(root, cacheDir, key))
             if (File.Exists(stem + ".json") && File.Exists(stem + ".bin"))
@@ -116,15 +140,31 @@ public static class ImageFolder
                 try
                 {
                     var manifest = JsonSerializer.Deserialize<CacheManifest>(File.ReadAllText(stem + ".json"), JsonFiles.Options)!;
-                    if (new FileInfo(stem + ".bin").Length == manifest.Count * (4L + ImageDataset.ImageBytes))
+                    if (new FileInfo(stem + ".bin").Length == manifest.Count * (4L + ImageDataset.ImageBytes)
+                        && Checksum(stem + ".bin", manifest) == manifest.Sha256)
                         return new DecodedFolder(stem + ".bin", manifest);
                 }
-                catch (JsonException)
+                catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
                 {
-                    // A damaged cache is decoded again.
+                    // A damaged or unreadable cache is decoded again.
                 }
+                log?.Invoke($"the decoded images of {root} in {stem}.bin do not match their checksum; decoding them again");
             }
         return null;
+    }
+
+    /// <summary>SHA-256 of the cache's labels and pixels and of everything its manifest says besides the checksum.</summary>
+    static string Checksum(string binFile, CacheManifest manifest)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using (var file = new FileStream(binFile, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1))
+        {
+            var buffer = new byte[1 << 20];
+            int read;
+            while ((read = file.Read(buffer)) > 0) sha.AppendData(buffer, 0, read);
+        }
+        sha.AppendData(JsonSerializer.SerializeToUtf8Bytes(manifest with { Sha256 = "" }, JsonFiles.Options));
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
     static DecodedFolder Decode(string root, FolderListing listing, string key, string cacheDir, IProgress<DecodeProgress>? progress,
@@ -179,8 +219,9 @@ public static class ImageFolder
             try
             {
                 AtomicFile.Write(stem + ".bin", WriteCache);
-                AtomicFile.WriteJson(stem + ".json", manifest); // last: the manifest says the cache is whole
-                return new DecodedFolder(stem + ".bin", manifest);
+                var checksummed = manifest with { Sha256 = Checksum(stem + ".bin", manifest) };
+                AtomicFile.WriteJson(stem + ".json", checksummed); // last: the manifest says the cache is whole
+                return new DecodedFolder(stem + ".bin", checksummed);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -188,6 +229,39 @@ public static class ImageFolder
             }
         }
         throw new DataException($"the decoded images of {root} cannot be cached in {root}/{CacheFolder} nor in {cacheDir}/folders");
+    }
+
+    /// <summary>What a folder is, whatever the path it is reached by: device and inode (statx), else its resolved path.</summary>
+    readonly record struct FolderIdentity(ulong Device, ulong Inode, string? Path)
+    {
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+        static extern int StatX(int directory, string path, int flags, uint mask, byte[] result);
+
+        const int CurrentDirectory = -100;  // AT_FDCWD
+        const uint InodeField = 0x100;      // STATX_INO
+        const int InodeOffset = 32, DeviceMajorOffset = 136, DeviceMinorOffset = 140; // stx_ino, stx_dev_major, stx_dev_minor
+
+        static bool noStatX = !OperatingSystem.IsLinux();
+
+        public static FolderIdentity Of(string folder)
+        {
+            if (!noStatX)
+            {
+                try
+                {
+                    var buffer = new byte[256];
+                    if (StatX(CurrentDirectory, folder, 0, InodeField, buffer) == 0)
+                        return new(((ulong)BitConverter.ToUInt32(buffer, DeviceMajorOffset) << 32) | BitConverter.ToUInt32(buffer, DeviceMinorOffset),
+                                   BitConverter.ToUInt64(buffer, InodeOffset), null);
+                }
+                catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+                {
+                    noStatX = true;
+                }
+            }
+            var info = new DirectoryInfo(folder);
+            return new(0, 0, (info.ResolveLinkTarget(returnFinalTarget: true) ?? info).FullName);
+        }
     }
 
     internal sealed record FolderListing(IReadOnlyList<string> ClassNames, IReadOnlyList<(string Path, int Label, bool Test)> Files, bool HasTest);
@@ -204,6 +278,8 @@ public sealed record CacheManifest
     public bool HasTestFolder { get; init; }
     /// <summary>The files that could not be decoded, each with the reason ("PATH: the image is truncated ...").</summary>
     public IReadOnlyList<string> BadFiles { get; init; } = [];
+    /// <summary>SHA-256 of the cache file and of this manifest's other values: a cache that does not match is decoded again.</summary>
+    public string Sha256 { get; init; } = "";
 }
 
 /// <summary>A decoded image folder in its cache file; the splits are read from it on demand.</summary>

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Reflection;
 using System.Text.Json;
 using Cifar10.Data;
@@ -64,41 +63,56 @@ public static class ModelExport
     /// <summary>
     /// Loads a PyTorch state_dict file into <paramref name="model"/>, by the original names, all or nothing:
     /// every tensor must be there with its shape, and nothing else. The error lists what is missing,
-    /// unexpected and mis-shaped.
+    /// unexpected and mis-shaped; it comes before any tensor data is read (see <see cref="StateDictFile"/>).
     /// </summary>
     public static void LoadPyTorch(nn.Module model, string path)
     {
-        if (!File.Exists(path)) throw new CheckpointException($"weights file {path} does not exist");
-        Hashtable file;
-        try
+        switch (ModelFiles.Kind(path))
         {
-            file = PyTorchUnpickler.UnpickleStateDict(path);
+            case ModelFileKind.NotAFile:
+                throw new CheckpointException(Directory.Exists(path) ? $"{path} is a folder, not a PyTorch state_dict file" : $"weights file {path} does not exist");
+            case ModelFileKind.Onnx:
+                throw new CheckpointException($"{path} is an ONNX model, not a PyTorch state_dict: eval, predict and serve take it as --checkpoint {path}");
+            case ModelFileKind.PyTorchLegacy:
+                throw new CheckpointException($"{path} is in PyTorch's legacy format (before 1.6, or _use_new_zipfile_serialization=False): " +
+                                              "load it in PyTorch and save it again with torch.save(state_dict, path)");
+            case ModelFileKind.CheckpointPart:
+            case ModelFileKind.Other:
+                throw new CheckpointException($"{path} is not a PyTorch state_dict file (torch.save(model.state_dict(), path) writes one)");
         }
-        catch (Exception e) when (e is not CheckpointException)
-        {
-            throw new CheckpointException($"{path} is not a PyTorch state_dict file ({OneLine.Of(e.Message)})");
-        }
+        using var file = StateDictFile.Open(path);
         using var scope = NewDisposeScope();
         var expected = model.state_dict();
-        var found = file.Cast<DictionaryEntry>().ToDictionary(e => (string)e.Key, e => e.Value as Tensor);
+        var found = file.Tensors();
+        CheckNames(path, model, expected, found, file.NestedStateDicts());
+        var records = expected.Keys.ToDictionary(name => name, name => found[name]!);
+        file.LoadInto(expected, records);
+    }
+
+    /// <summary>Throws unless the file has every tensor of the network, with its shape, and nothing else.</summary>
+    static void CheckNames(string path, nn.Module model, IReadOnlyDictionary<string, Tensor> expected, IReadOnlyDictionary<string, TensorRecord?> found,
+                           IReadOnlyList<string> nested)
+    {
         var missing = expected.Keys.Where(k => !found.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+        if (missing.Count == expected.Count && nested.Count > 0)
+            throw new CheckpointException($"{path} holds a dict of {string.Join(", ", found.Keys.Take(5))}{(found.Count > 5 ? ", ..." : "")}, not a state_dict: " +
+                                          $"the network's tensors are under '{nested[0]}'; save that alone with torch.save(checkpoint['{nested[0]}'], path)");
         var unexpected = found.Keys.Where(k => !expected.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
-        var misshaped = expected.Where(e => found.TryGetValue(e.Key, out var t) && (t is null || !t.shape.SequenceEqual(e.Value.shape)))
-            .Select(e => $"{e.Key} ({Shape(found[e.Key])} in the file, {Shape(e.Value)} in {model.GetType().Name})").ToList();
+        var misshaped = expected.Where(e => found.TryGetValue(e.Key, out var t) && (t is null || !t.Shape.SequenceEqual(e.Value.shape)))
+            .Select(e => $"{e.Key} ({Shape(found[e.Key])} in the file, {Shape(e.Value.shape)} in {model.GetType().Name})").ToList();
         if (missing.Count + unexpected.Count + misshaped.Count > 0)
             throw new CheckpointException($"{path} does not fit {model.GetType().Name}: " + string.Join("; ", new[]
             {
                 List("missing", missing), List("unexpected", unexpected), List("mis-shaped", misshaped),
             }.Where(part => part is not null)));
-        using var noGrad = no_grad();
-        foreach (var (name, target) in expected)
-            target.copy_(found[name]!.to(target.dtype).to(target.device));
     }
 
     static string? List(string what, List<string> names) =>
         names.Count == 0 ? null : $"{names.Count} {what}: {string.Join(", ", names.Take(5))}{(names.Count > 5 ? ", ..." : "")}";
 
-    static string Shape(Tensor? t) => t is null ? "not a tensor" : $"[{string.Join(", ", t.shape)}]";
+    static string Shape(TensorRecord? t) => t is null ? "not a tensor" : Shape(t.Shape);
+
+    static string Shape(long[] shape) => $"[{string.Join(", ", shape)}]";
 
     /// <summary>
     /// The network as an ONNX model: input <see cref="OnnxInput"/> (uint8 [batch, 3, 32, 32], RGB 0–255),

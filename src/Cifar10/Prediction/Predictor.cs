@@ -12,7 +12,7 @@ public sealed record Prediction(string Path, IReadOnlyList<ClassProbability> Top
 
 /// <summary>
 /// A trained network as a function from images to class probabilities, whatever runs it
-/// (TorchSharp: <see cref="TorchClassifier"/>; ONNX Runtime: the server's OnnxClassifier).
+/// (TorchSharp: <see cref="TorchClassifier"/>; ONNX Runtime: <see cref="OnnxClassifier"/>).
 /// </summary>
 public interface IImageClassifier : IDisposable
 {
@@ -23,12 +23,28 @@ public interface IImageClassifier : IDisposable
     float[] Probabilities(ReadOnlyMemory<byte> images, int count);
 }
 
+public static class ImageClassifier
+{
+    /// <summary>
+    /// The classifier of what a user names as a checkpoint: a run folder (its best checkpoint, else its
+    /// last) or a checkpoint folder, on TorchSharp on <paramref name="device"/>; or an exported ONNX model,
+    /// on ONNX Runtime (CPU, <paramref name="threads"/> threads, 0 for its default).
+    /// </summary>
+    public static IImageClassifier Open(string checkpoint, TorchSharp.torch.Device device, bool tta = false, int threads = 0)
+    {
+        if (!Export.ModelFiles.IsOnnx(checkpoint)) return TorchClassifier.Load(checkpoint, device, tta);
+        var onnx = new OnnxClassifier(checkpoint, threads);
+        // The views are averaged by the same code as a TorchSharp network's.
+        return tta ? new TorchClassifier(new ClassifierNetwork(onnx), ClassifierNetwork.InputNormalization, onnx.ClassNames, TorchSharp.torch.CPU, tta) : onnx;
+    }
+}
+
 /// <summary>Top-k classes of image files or uploaded image bytes, with any <see cref="IImageClassifier"/>.</summary>
 public sealed class Predictor(IImageClassifier classifier) : IDisposable
 {
-    /// <summary>The network of a checkpoint (or a run folder's best), on TorchSharp.</summary>
+    /// <summary>The network of a checkpoint (or a run folder's best), on TorchSharp, or of an exported ONNX model.</summary>
     public Predictor(string checkpoint, TorchSharp.torch.Device device, bool tta = false)
-        : this(TorchClassifier.Load(checkpoint, device, tta)) { }
+        : this(ImageClassifier.Open(checkpoint, device, tta)) { }
 
     public IReadOnlyList<string> ClassNames => classifier.ClassNames;
 

@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 
 namespace Cifar10.Prediction;
 
-/// <summary>A checkpoint's network on TorchSharp, in eval mode, with the normalisation and precision it trained with.</summary>
+/// <summary>A network on TorchSharp, in eval mode, with the normalisation (and precision) it trained with,
+/// optionally averaged over test-time views.</summary>
 public sealed class TorchClassifier : IImageClassifier
 {
     readonly nn.Module<Tensor, Tensor> model;
@@ -15,13 +16,14 @@ public sealed class TorchClassifier : IImageClassifier
     readonly TestTimeAugmentation views;
     readonly Lock gate = new();
 
-    TorchClassifier(nn.Module<Tensor, Tensor> model, CheckpointState state, Device device, bool tta)
+    /// <summary>Takes ownership of <paramref name="model"/> (in eval mode), which classifies images normalised with <paramref name="normalization"/>.</summary>
+    public TorchClassifier(nn.Module<Tensor, Tensor> model, Normalization normalization, IReadOnlyList<string> classNames, Device device, bool tta = false)
     {
         this.model = model;
         this.device = device;
-        normalization = state.Normalization;
+        this.normalization = normalization;
         views = tta ? TestTimeAugmentation.MirrorTranslate : TestTimeAugmentation.None;
-        ClassNames = state.ClassNames;
+        ClassNames = classNames;
     }
 
     /// <summary>The network of a checkpoint folder, or of a run folder's best (else last) checkpoint.</summary>
@@ -33,7 +35,7 @@ public sealed class TorchClassifier : IImageClassifier
             model.Dispose();
             throw new CheckpointException($"checkpoint {checkpoint} does not record its class names");
         }
-        return new TorchClassifier(model, state, device, tta);
+        return new TorchClassifier(model, state.Normalization, state.ClassNames, device, tta);
     }
 
     public IReadOnlyList<string> ClassNames { get; }

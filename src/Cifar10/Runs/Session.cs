@@ -93,14 +93,19 @@ public sealed class Session : IDisposable
     /// <summary>The network of a checkpoint (or a run folder's best, else last), on this device, in eval mode.</summary>
     public (nn.Module<Tensor, Tensor> Model, CheckpointState State) LoadModel(string checkpoint) => Checkpoint.LoadModel(checkpoint, Device);
 
-    /// <summary>The network of a checkpoint as a classifier of images (predict, serve), on this device.</summary>
-    public Prediction.TorchClassifier Classifier(string checkpoint, bool tta = false) => Prediction.TorchClassifier.Load(checkpoint, Device, tta);
+    /// <summary>The network of a checkpoint (or run folder) on this device, or an exported ONNX model on ONNX Runtime
+    /// with this session's threads, as a classifier of images (predict, eval, serve).</summary>
+    public Prediction.IImageClassifier Classifier(string checkpoint, bool tta = false) =>
+        Prediction.ImageClassifier.Open(checkpoint, Device, tta, options.Threads);
 
     /// <summary>Throws unless <paramref name="state"/>'s network classifies this data set's classes.</summary>
-    public void CheckClassesMatch(CheckpointState state, string checkpoint)
+    public void CheckClassesMatch(CheckpointState state, string checkpoint) => CheckClassesMatch(state.ClassNames, checkpoint);
+
+    /// <summary>Throws unless a network with these class names (none recorded: not checked) classifies this data set's classes.</summary>
+    public void CheckClassesMatch(IReadOnlyList<string> classNames, string checkpoint)
     {
-        if (state.ClassNames.Length > 0 && !state.ClassNames.SequenceEqual(ClassNames))
-            throw new CheckpointException($"checkpoint {checkpoint} classifies {state.ClassNames.Length} classes ({string.Join(", ", state.ClassNames.Take(3))}, ...), " +
+        if (classNames.Count > 0 && !classNames.SequenceEqual(ClassNames))
+            throw new CheckpointException($"checkpoint {checkpoint} classifies {classNames.Count} classes ({string.Join(", ", classNames.Take(3))}, ...), " +
                                           $"the {Data.Name} data in {Data.Folder} has {ClassNames.Count} ({string.Join(", ", ClassNames.Take(3))}, ...); pass the data it was trained on");
     }
 

@@ -101,6 +101,7 @@ public static class Checkpoint
     /// recovering one left half-swapped by a killed run.</summary>
     public static string Locate(string path)
     {
+        if (File.Exists(path)) throw new ConfigException(Export.ModelFiles.NotACheckpoint(path));
         if (File.Exists(Path.Combine(path, StateFile))) return path;
         if (!Directory.Exists(path) && Recover(path)) return path;
         foreach (var name in new[] { BestName, LastName })
@@ -113,8 +114,11 @@ public static class Checkpoint
         throw new CheckpointException($"no checkpoint in {path}: expected {StateFile}, or a run folder with {BestName}/ or {LastName}/");
     }
 
-    public static CheckpointState ReadState(string folder) =>
-        JsonFiles.Read<CheckpointState>(Path.Combine(folder, StateFile), message => new CheckpointException(message));
+    public static CheckpointState ReadState(string folder)
+    {
+        var file = Path.Combine(folder, StateFile);
+        return JsonFiles.Read<CheckpointState>(file, message => new CheckpointException(message)).Checked(file);
+    }
 
     /// <summary>The checkpoint to continue a run from, or null when it has none yet.</summary>
     public static ResumePoint? ResumeFrom(string folder) =>
@@ -126,8 +130,6 @@ public static class Checkpoint
     {
         var folder = Locate(path);
         var state = ReadState(folder);
-        if (!ModelCatalog.Contains(state.Model))
-            throw new CheckpointException($"{Path.Combine(folder, StateFile)} names the model '{state.Model}', which is not registered; known models: {ModelCatalog.Names}");
         var model = ModelCatalog.Create(state.Model, state.ModelOptions);
         try
         {

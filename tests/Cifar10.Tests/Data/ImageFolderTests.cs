@@ -93,6 +93,62 @@ public class ImageFolderTests : IDisposable
         Assert.Equal(9, train.Count);
     }
 
+    [Fact]
+    public void ASymbolicLinkLoopIsAnErrorNotMoreImages()
+    {
+        var root = temp.Combine("pets");
+        ImageFolders.Write(root, perClass: 2);
+        var loop = Path.Combine(root, "train", "cats", "loop");
+        Directory.CreateSymbolicLink(loop, ".."); // cats/loop/dogs/... would be more "cats"
+        var e = Assert.Throws<DataException>(() => ImageFolder.Load(root, false, Cache));
+        Assert.Equal($"{loop} leads back to {Path.Combine(root, "train")} (a symbolic link loop); remove the link", e.Message);
+    }
+
+    [Fact]
+    public void ALinkThatWouldGiveImagesTwoLabelsIsAnError()
+    {
+        var root = temp.Combine("pets");
+        ImageFolders.Write(root, perClass: 2);
+        Directory.CreateSymbolicLink(Path.Combine(root, "train", "cats", "more"), Path.Combine(root, "train", "dogs"));
+        var e = Assert.Throws<DataException>(() => ImageFolder.Load(root, false, Cache));
+        Assert.Contains("are the same folder (one reached through a symbolic link): its images would be read twice, under two labels", e.Message);
+    }
+
+    [Fact]
+    public void LinkedFoldersElsewhereAreFollowed()
+    {
+        var root = temp.Combine("pets");
+        ImageFolders.Write(root, perClass: 2);
+        var elsewhere = temp.Combine("more-cats");
+        Directory.Move(Path.Combine(root, "train", "cats"), elsewhere);
+        Directory.CreateSymbolicLink(Path.Combine(root, "train", "cats"), elsewhere);
+        Directory.CreateDirectory(Path.Combine(elsewhere, "nested"));
+        File.Copy(Path.Combine(elsewhere, "0.png"), Path.Combine(elsewhere, "nested", "extra.png"));
+        var folder = ImageFolder.Load(root, false, Cache);
+        using var train = folder.Read(test: false);
+        Assert.Equal(7, train.Count);
+        Assert.Equal(3, train.Labels.eq(1).sum().item<long>()); // cats: two images and the nested one
+    }
+
+    [Fact]
+    public void ACacheThatDoesNotMatchItsChecksumIsDecodedAgain()
+    {
+        var root = temp.Combine("pets");
+        ImageFolders.Write(root, perClass: 3);
+        ImageFolder.Load(root, false, Cache);
+        var bin = Directory.GetFiles(Path.Combine(root, ImageFolder.CacheFolder), "*.bin").Single();
+        var bytes = File.ReadAllBytes(bin);
+        Array.Clear(bytes, 0, 4 * 9); // every training label rewritten to class 0
+        File.WriteAllBytes(bin, bytes);
+
+        var log = new List<string>();
+        var folder = ImageFolder.Load(root, false, Cache, log: log.Add);
+        Assert.Contains(log, line => line.Contains("do not match their checksum; decoding them again"));
+        Assert.Contains(log, line => line.StartsWith("Decoding"));
+        using var train = folder.Read(test: false);
+        Assert.Equal([0L, 0, 0, 1, 1, 1, 2, 2, 2], train.Labels.data<long>().ToArray());
+    }
+
     [Theory]
     [InlineData("empty", "holds no images")]
     [InlineData("single", "at least 2")]

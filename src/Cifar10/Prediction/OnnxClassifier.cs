@@ -1,0 +1,88 @@
+using System.Text.Json;
+using Cifar10.Data;
+using Cifar10.Export;
+using Cifar10.Training;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace Cifar10.Prediction;
+
+/// <summary>An exported ONNX model (<c>cifar10 export --format onnx</c>) on ONNX Runtime: it takes the
+/// uint8 images as they are and normalises them itself; its class names come from its metadata.
+/// A file that is not such a model is refused when it is opened, in one line.</summary>
+public sealed class OnnxClassifier : IImageClassifier
+{
+    readonly InferenceSession session;
+
+    public OnnxClassifier(string path, int threads = 0)
+    {
+        if (!File.Exists(path)) throw new CheckpointException($"ONNX model {path} does not exist");
+        var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (threads > 0) options.IntraOpNumThreads = threads;
+        try
+        {
+            session = new InferenceSession(path, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new CheckpointException($"{path} is not a usable ONNX model: {OneLine.Of(e.Message)}");
+        }
+        try
+        {
+            int classes = CheckSignature(path);
+            ClassNames = ReadClassNames(path, classes);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    public IReadOnlyList<string> ClassNames { get; }
+
+    public float[] Probabilities(ReadOnlyMemory<byte> images, int count)
+    {
+        var input = new DenseTensor<byte>(images.ToArray(), [count, ImageDataset.Channels, ImageDataset.ImageSize, ImageDataset.ImageSize]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(ModelExport.OnnxInput, input)], [ModelExport.OnnxProbabilities]);
+        return results[0].AsEnumerable<float>().ToArray();
+    }
+
+    /// <summary>The input and output the export writes; returns the number of classes (0 when the graph leaves it open).</summary>
+    int CheckSignature(string path)
+    {
+        var expected = $"uint8 input '{ModelExport.OnnxInput}' [batch, {ImageDataset.Channels}, {ImageDataset.ImageSize}, {ImageDataset.ImageSize}] " +
+                       $"and output '{ModelExport.OnnxProbabilities}' [batch, classes]";
+        if (!session.InputMetadata.TryGetValue(ModelExport.OnnxInput, out var input) || session.InputMetadata.Count != 1
+            || input.ElementDataType != TensorElementType.UInt8
+            || !input.Dimensions.Skip(1).SequenceEqual([ImageDataset.Channels, ImageDataset.ImageSize, ImageDataset.ImageSize])
+            || !session.OutputMetadata.TryGetValue(ModelExport.OnnxProbabilities, out var output)
+            || output.ElementDataType != TensorElementType.Float || output.Dimensions.Length != 2)
+            throw new CheckpointException($"{path} is an ONNX model but not one cifar10 export writes: expected a {expected}");
+        return Math.Max(0, output.Dimensions[1]);
+    }
+
+    IReadOnlyList<string> ReadClassNames(string path, int classes)
+    {
+        if (!session.ModelMetadata.CustomMetadataMap.TryGetValue("class_names", out var json))
+            throw new CheckpointException($"{path} has no class_names metadata (was it written by cifar10 export?)");
+        string[]? names;
+        try
+        {
+            names = JsonSerializer.Deserialize<string[]>(json);
+        }
+        catch (JsonException)
+        {
+            names = null;
+        }
+        if (names is null || names.Length == 0 || names.Any(string.IsNullOrWhiteSpace))
+            throw new CheckpointException($"{path}: its class_names metadata is not a JSON list of class names (it is {Quote(json)})");
+        if (classes > 0 && names.Length != classes)
+            throw new CheckpointException($"{path}: its class_names metadata names {names.Length} classes, its network outputs {classes}");
+        return names;
+    }
+
+    static string Quote(string text) => text.Length <= 40 ? $"'{OneLine.Of(text)}'" : $"'{OneLine.Of(text[..40])}...'";
+
+    public void Dispose() => session.Dispose();
+}
