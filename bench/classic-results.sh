@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's results table: short CPU-sized runs of the classic networks, each a plain
+# The classic networks' table of docs/results.md: short CPU-sized runs of the classic networks, each a plain
 # `cifar10 train` (or `sweep`) command with a fixed seed, summarised from the runs' results.json.
 #
 #   bash bench/classic-results.sh [DATA]      # DATA defaults to ../shared/data/cifar-10-binary.tar.gz

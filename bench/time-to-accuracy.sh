@@ -11,8 +11,8 @@
 # targets); --epochs N does so for every recipe that names none. RECIPE:COMMIT runs it with the toolkit as it was
 # at that commit (built in a git worktree, runs/time-to-accuracy/build-COMMIT): the baseline a speed-up is measured
 # against is the old recipe on the old code, on the same machine. --peer-seeds chooses the seeds whose
-# PyTorch peer runs ("" for none); --table-only trains nothing and shows the finished runs among those asked for. One run takes 35-45 min on the 2-core project machine, the peer about as long,
-# so the full 2 recipes × 3 seeds × 2 engines is about 8 h. Finished runs (results.json, or the peer's JSON) are not
+# PyTorch peer runs ("" for none); --table-only trains nothing and shows the finished runs among those asked for. docs/results.md has what a run
+# took on each machine measured; the peer takes longer. Finished runs (results.json, or the peer's JSON) are not
 # run again; everything lives in runs/time-to-accuracy/RECIPE[-eN][-COMMIT]-seedS{,.log,.time,-pytorch.*}.
 set -euo pipefail
 cd "$(dirname "$0")/.."

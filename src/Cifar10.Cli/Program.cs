@@ -28,7 +28,7 @@ public static class Program
         culture.NumberFormat.PercentNegativePattern = 1;
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICulture = culture;
         CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = culture;
-        Cifar10.Runtime.ProcessMemory.ConfigureForTraining(); // before any tensor: the peak and the page faults of a step (README, Results)
+        Cifar10.Runtime.ProcessMemory.ConfigureForTraining(); // before any tensor: the peak and the page faults of a step (docs/benchmarks.md)
         return Run(args, Console.Out, Console.Error);
     }
 

@@ -59,11 +59,9 @@ public static class ProcessMemory
     /// return it on free; smaller blocks come from its heap and are reused from step to step. A block taken by mmap
     /// is faulted in (and zeroed by the kernel) afresh on every step, so the threshold trades page faults against
     /// peak memory. The default, 32 MiB, is the most glibc allows and where its own adaptive threshold ends (as in a
-    /// PyTorch process), fixed from the start so that a run's memory does not depend on its first frees. Measured
-    /// with <see cref="KeepFreedHeapUntilReleased"/> (AMD EPYC family 25 model 17, `bash bench/allocator.sh`,
-    /// README): the tutorial network's batch-128 step 1.9x faster than at 4 MiB; the fast recipe's batch-2000 step
-    /// 0.93x, with 17% more peak memory (2.60 against 2.23 GiB). Process-wide; does nothing where the C library is
-    /// not glibc.
+    /// PyTorch process), fixed from the start so that a run's memory does not depend on its first frees. What it
+    /// costs and saves against other thresholds: `bash bench/allocator.sh` (docs/benchmarks.md, the allocator).
+    /// Process-wide; does nothing where the C library is not glibc.
     /// </summary>
     public static void ReturnLargeBlocksOnFree(int bytes = 32 << 20) =>
         mmapThresholdSet = SetMallocOption(MmapThresholdParameter, bytes) ?? mmapThresholdSet;
