@@ -49,10 +49,10 @@ public class ServeCommandTests(FinishedRunFixture finished, ITestOutputHelper ou
     [Fact]
     public void AHostNameThatResolvesToNothingIsAUsageError()
     {
-        var (code, _, err) = CommandLine.Run("serve", "--checkpoint", finished.Run, "--host", "no-such-host.invalid", "--threads", "1");
-        Assert.Equal(Program.UsageError, code);
-        Assert.Contains("--host no-such-host.invalid does not resolve to an address", err);
-        AssertOneLine(err);
+        using var server = CommandLine.Start("serve", "--checkpoint", finished.Run, "--host", "no-such-host.invalid", "--port", FreePort().ToString(), "--threads", "1");
+        Assert.Equal(Program.UsageError, server.WaitForExit(TimeSpan.FromSeconds(90)));
+        Assert.Contains("--host no-such-host.invalid does not resolve to an address", server.Err);
+        AssertOneLine(server.Err);
     }
 
     [Fact]
