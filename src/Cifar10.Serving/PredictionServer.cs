@@ -254,7 +254,7 @@ public static class PredictionServer
         }
 
         RequestError UploadTooLarge() =>
-            new(StatusCodes.Status413PayloadTooLarge, $"the request is larger than the {options.MaxUploadBytes >> 20} MiB allowed");
+            new(StatusCodes.Status413PayloadTooLarge, $"the request is larger than the {Size(options.MaxUploadBytes)} allowed");
 
         async Task<List<(string Name, byte[] Encoded)>> ReadUploadsAsync(HttpRequest request, CancellationToken cancellation)
         {
@@ -274,11 +274,18 @@ public static class PredictionServer
             {
                 throw UploadTooLarge();
             }
-            catch (Exception e) when (e is InvalidDataException or IOException && !cancellation.IsCancellationRequested)
+            catch (InvalidDataException e) when (e.Message.Contains("Missing content-type boundary", StringComparison.OrdinalIgnoreCase))
             {
-                // Kestrel's parser says "Unexpected end of Stream" for a body that ends before its closing boundary.
-                throw new RequestError(StatusCodes.Status400BadRequest, $"the multipart/form-data body cannot be read ({e.Message.TrimEnd('.')}): " +
-                                                                        "it needs a boundary parameter, and parts that end with that boundary");
+                throw new RequestError(StatusCodes.Status400BadRequest, "the multipart/form-data body cannot be read: its Content-Type has no boundary parameter");
+            }
+            catch (IOException) when (!cancellation.IsCancellationRequested)
+            {
+                // The form reader's "Unexpected end of Stream": no boundary line found before the body ends.
+                throw new RequestError(StatusCodes.Status400BadRequest, "the multipart/form-data body cannot be read: it ends before its closing boundary (or has none)");
+            }
+            catch (InvalidDataException e)
+            {
+                throw new RequestError(StatusCodes.Status400BadRequest, $"the multipart/form-data body cannot be read: {e.Message.TrimEnd('.')}");
             }
         }
 
@@ -440,10 +447,11 @@ public static class PredictionServer
                     ImageTooLargeException => (StatusCodes.Status413PayloadTooLarge, e.Message),
                     ImageException => (StatusCodes.Status400BadRequest, e.Message),
                     BadHttpRequestException bad => (bad.StatusCode, $"the request cannot be read: {bad.Message}"),
-                    _ => (StatusCodes.Status500InternalServerError, $"internal error ({e.GetType().Name}: {e.Message})"),
+                    _ => (StatusCodes.Status500InternalServerError, "internal error (the server's log names it)"),
                 };
                 message = string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-                if (status >= 500) log.LogError("{Method} {Path}: {Message}", context.Request.Method, context.Request.Path, message);
+                if (status >= 500)
+                    log.LogError("{Method} {Path}: {Message}", context.Request.Method, context.Request.Path, e is RequestError ? message : $"{e.GetType().Name}: {e.Message}");
                 if (context.Response.HasStarted)
                 {
                     context.Abort();
@@ -454,6 +462,8 @@ public static class PredictionServer
                 await context.Response.WriteAsJsonAsync(new { error = message });
             }
         }
+
+        static string Size(long bytes) => bytes >= 1 << 20 ? $"{bytes / (1024.0 * 1024):0.#} MiB" : $"{bytes / 1024.0:0.#} KiB";
 
         static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
     }
