@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Cifar10.Data;
 using Cifar10.Prediction;
 
 namespace Cifar10.Serving;
@@ -6,8 +7,9 @@ namespace Cifar10.Serving;
 /// <summary>
 /// Puts requests that arrive together into one forward pass: the first request waits at most
 /// <paramref name="maxWait"/> for others, and a pass takes at most <paramref name="maxBatch"/>
-/// images. One pass runs at a time, so the network sees one batch after another and latency
-/// stays bounded while throughput under load grows with the batch.
+/// images (a request with more is split into passes of that size). One pass runs at a time, so the
+/// network sees one batch after another and latency stays bounded while throughput under load grows
+/// with the batch.
 /// </summary>
 public sealed class BatchingClassifier : IDisposable
 {
@@ -17,7 +19,7 @@ public sealed class BatchingClassifier : IDisposable
     readonly Channel<Request> queue = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
     readonly Task loop;
 
-    sealed record Request(byte[] Images, int Count, TaskCompletionSource<float[]> Done);
+    sealed record Request(ReadOnlyMemory<byte> Images, int Count, TaskCompletionSource<float[]> Done);
 
     public BatchingClassifier(IImageClassifier inner, int maxBatch, TimeSpan maxWait)
     {
@@ -36,12 +38,24 @@ public sealed class BatchingClassifier : IDisposable
     long passes, images;
 
     /// <summary>The probabilities of <paramref name="count"/> images (3×32×32 bytes each), row by row.</summary>
-    public Task<float[]> ClassifyAsync(byte[] pixels, int count, CancellationToken cancellation)
+    public async Task<float[]> ClassifyAsync(byte[] pixels, int count, CancellationToken cancellation)
+    {
+        var parts = new List<Task<float[]>>();
+        for (int start = 0; start < count; start += maxBatch)
+        {
+            int images = Math.Min(maxBatch, count - start);
+            parts.Add(Enqueue(pixels.AsMemory(start * ImageDataset.ImageBytes, images * ImageDataset.ImageBytes), images));
+        }
+        var rows = await Task.WhenAll(parts).WaitAsync(cancellation);
+        return rows.Length == 1 ? rows[0] : rows.SelectMany(r => r).ToArray();
+    }
+
+    Task<float[]> Enqueue(ReadOnlyMemory<byte> pixels, int count)
     {
         var done = new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!queue.Writer.TryWrite(new Request(pixels, count, done)))
             throw new ObjectDisposedException(nameof(BatchingClassifier), "the server is shutting down");
-        return done.Task.WaitAsync(cancellation);
+        return done.Task;
     }
 
     async Task RunAsync()
@@ -52,11 +66,13 @@ public sealed class BatchingClassifier : IDisposable
             batch.Clear();
             int count = 0;
             var deadline = DateTime.UtcNow + maxWait;
-            // Gather what arrives within the wait, up to a full batch (a request is never split).
+            // Gather what arrives within the wait, up to a full batch; a request that would overfill it waits for the next.
             while (count < maxBatch)
             {
-                if (queue.Reader.TryRead(out var request))
+                if (queue.Reader.TryPeek(out var request))
                 {
+                    if (count + request.Count > maxBatch) break;
+                    queue.Reader.TryRead(out _);
                     batch.Add(request);
                     count += request.Count;
                     continue;
@@ -86,7 +102,7 @@ public sealed class BatchingClassifier : IDisposable
             int offset = 0;
             foreach (var request in batch)
             {
-                request.Images.CopyTo(pixels, offset);
+                request.Images.Span.CopyTo(pixels.AsSpan(offset));
                 offset += request.Images.Length;
             }
             var probabilities = inner.Probabilities(pixels, count);

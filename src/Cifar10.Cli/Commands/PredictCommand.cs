@@ -13,7 +13,7 @@ public static class PredictCommand
     {
         var checkpoint = CommonOptions.Checkpoint(acceptsOnnx: true);
         var images = new Argument<string[]>("images") { Description = "Image files (PNG, JPEG, BMP, WebP, GIF), any size (resized to 32×32)", Arity = ArgumentArity.OneOrMore };
-        var top = new Option<int>("--top", "-k") { Description = "How many classes to show per image", DefaultValueFactory = _ => 3 };
+        var top = new Option<int>("--top", "-k") { Description = "How many classes to show per image", DefaultValueFactory = _ => PredictionDefaults.Top };
         var json = new Option<bool>("--json") { Description = "One JSON object per line and file: path, top classes with probabilities, or the error" };
         var tta = CommonOptions.Tta();
         var device = CommonOptions.Device();

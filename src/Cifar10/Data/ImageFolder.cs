@@ -25,7 +25,7 @@ public static class ImageFolder
     public const string CacheFolder = ".cifar10-cache";
     static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif"];
     /// <summary>Part of the cache key: a change in how images are decoded invalidates every cache.</summary>
-    const string DecoderVersion = "skia-over-white-mitchell-32-v1";
+    const string DecoderVersion = ImageFile.DecoderVersion;
 
     /// <summary>Whether <paramref name="folder"/> has the layout (a train/ folder with class folders in it).</summary>
     public static bool LooksLike(string folder) =>

@@ -13,10 +13,12 @@ namespace Cifar10.Prediction;
 public sealed class OnnxClassifier : IImageClassifier
 {
     readonly InferenceSession session;
+    readonly string path;
 
     public OnnxClassifier(string path, int threads = 0)
     {
         if (!File.Exists(path)) throw new CheckpointException($"ONNX model {path} does not exist");
+        this.path = path;
         var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         if (threads > 0) options.IntraOpNumThreads = threads;
         try
@@ -48,19 +50,31 @@ public sealed class OnnxClassifier : IImageClassifier
         return results[0].AsEnumerable<float>().ToArray();
     }
 
-    /// <summary>The input and output the export writes; returns the number of classes (0 when the graph leaves it open).</summary>
+    /// <summary>The network's name, as the export's metadata records it (else the file's name).</summary>
+    public string Network => session.ModelMetadata.CustomMetadataMap.TryGetValue("model", out var network) && network.Length > 0
+        ? network : Path.GetFileNameWithoutExtension(path);
+
+    /// <summary>The input and output the export writes: uint8 [batch, 3, 32, 32] with a batch of any size, and
+    /// float [batch, classes]; returns the number of classes (0 when the graph leaves it open).</summary>
     int CheckSignature(string path)
     {
-        var expected = $"uint8 input '{ModelExport.OnnxInput}' [batch, {ImageDataset.Channels}, {ImageDataset.ImageSize}, {ImageDataset.ImageSize}] " +
-                       $"and output '{ModelExport.OnnxProbabilities}' [batch, classes]";
-        if (!session.InputMetadata.TryGetValue(ModelExport.OnnxInput, out var input) || session.InputMetadata.Count != 1
-            || input.ElementDataType != TensorElementType.UInt8
-            || !input.Dimensions.Skip(1).SequenceEqual([ImageDataset.Channels, ImageDataset.ImageSize, ImageDataset.ImageSize])
-            || !session.OutputMetadata.TryGetValue(ModelExport.OnnxProbabilities, out var output)
-            || output.ElementDataType != TensorElementType.Float || output.Dimensions.Length != 2)
-            throw new CheckpointException($"{path} is an ONNX model but not one cifar10 export writes: expected a {expected}");
+        const string expectedInput = "uint8 [batch, 3, 32, 32] with a dynamic batch";
+        if (!session.InputMetadata.TryGetValue(ModelExport.OnnxInput, out var input) || session.InputMetadata.Count != 1)
+            throw new CheckpointException($"{path} takes the inputs {string.Join(", ", session.InputMetadata.Keys)}; expected one, '{ModelExport.OnnxInput}': {expectedInput}");
+        var dims = input.Dimensions;
+        bool shapeFits = dims.Length == 4 && dims[0] < 0 && dims[1] == ImageDataset.Channels && dims[2] == ImageDataset.ImageSize && dims[3] == ImageDataset.ImageSize;
+        if (!input.IsTensor || input.ElementDataType != TensorElementType.UInt8 || !shapeFits)
+            throw new CheckpointException($"{path} takes '{ModelExport.OnnxInput}' as {Describe(input)}; expected {expectedInput}");
+        if (!session.OutputMetadata.TryGetValue(ModelExport.OnnxProbabilities, out var output))
+            throw new CheckpointException($"{path} has no '{ModelExport.OnnxProbabilities}' output (it has {string.Join(", ", session.OutputMetadata.Keys)})");
+        if (!output.IsTensor || output.ElementDataType != TensorElementType.Float || output.Dimensions.Length != 2)
+            throw new CheckpointException($"{path} gives '{ModelExport.OnnxProbabilities}' as {Describe(output)}; expected float [batch, classes]");
         return Math.Max(0, output.Dimensions[1]);
     }
+
+    static string Describe(NodeMetadata node) => node.IsTensor
+        ? $"{node.ElementDataType.ToString().ToLowerInvariant()} [{string.Join(", ", node.Dimensions.Select(d => d < 0 ? "batch" : d.ToString()))}]"
+        : "a value that is not a tensor";
 
     IReadOnlyList<string> ReadClassNames(string path, int classes)
     {

@@ -50,11 +50,11 @@ public sealed class Predictor(IImageClassifier classifier) : IDisposable
 
     /// <summary>Top-<paramref name="k"/> classes for each file, in the order given. A file that
     /// cannot be read gets an error entry; the others are still classified.</summary>
-    public IReadOnlyList<Prediction> Predict(IReadOnlyList<string> paths, int k = 3) =>
+    public IReadOnlyList<Prediction> Predict(IReadOnlyList<string> paths, int k = PredictionDefaults.Top) =>
         Classify(paths.Select(path => (path, (Func<byte[]>)(() => ImageFile.LoadAsCifar(path)))).ToList(), k);
 
     /// <summary>Top-<paramref name="k"/> classes for each encoded image (an upload), named by <c>Name</c> in errors.</summary>
-    public IReadOnlyList<Prediction> Predict(IReadOnlyList<(string Name, byte[] Encoded)> images, int k = 3) =>
+    public IReadOnlyList<Prediction> Predict(IReadOnlyList<(string Name, byte[] Encoded)> images, int k = PredictionDefaults.Top) =>
         Classify(images.Select(image => (image.Name, (Func<byte[]>)(() => ImageFile.Decode(image.Encoded, image.Name)))).ToList(), k);
 
     IReadOnlyList<Prediction> Classify(IReadOnlyList<(string Name, Func<byte[]> Decode)> images, int k)

@@ -24,10 +24,10 @@ public class CliTests : IDisposable
     }
 
     [Theory]
-    [InlineData("train --epochs 0", "epochs must be positive")]
-    [InlineData("train --epochs -3", "epochs must be positive")]
-    [InlineData("train --batch-size 0", "batch size must be positive")]
-    [InlineData("train --lr 0", "learning rate must be a positive finite number")]
+    [InlineData("train --epochs 0", "--epochs must be > 0")]
+    [InlineData("train --epochs -3", "--epochs must be > 0")]
+    [InlineData("train --batch-size 0", "--batch-size must be > 0")]
+    [InlineData("train --lr 0", "--lr must be > 0")]
     [InlineData("train --model nope", "unknown model 'nope'")]
     [InlineData("train --optimizer lion", "unknown optimizer 'lion'")]
     [InlineData("train --bogus 1", "--bogus")]

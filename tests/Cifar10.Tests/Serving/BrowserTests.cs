@@ -17,7 +17,7 @@ public class BrowserTests(ITestOutputHelper output)
     public static readonly string Screenshot = Path.Combine(Path.GetTempPath(), "cifar10-serve-page.png");
 
     [Fact]
-    public async Task APersonPicksAnImageAndSeesItsClass()
+    public async Task APersonSeesWhatIsServedPicksAnImageAndSeesItsClass()
     {
         if (!File.Exists(Chromium))
         {
@@ -25,7 +25,8 @@ public class BrowserTests(ITestOutputHelper output)
             return;
         }
         using var classifier = new ColourClassifier();
-        var app = PredictionServer.Build(classifier, new ServerOptions { Port = 0 });
+        var served = new ServedModel("simple", "/runs/simple-1/best", "/runs/simple-1", 0.5629);
+        var app = PredictionServer.Build(classifier, new ServerOptions { Port = 0, Served = served });
         await app.StartAsync();
         try
         {
@@ -39,6 +40,9 @@ public class BrowserTests(ITestOutputHelper output)
             });
             var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 900, Height = 520 } });
             await page.GotoAsync(url);
+            var model = page.Locator("#model");
+            await model.Locator(".classes").WaitForAsync(new() { Timeout = 30_000 });
+            Assert.Equal("Network simple · run /runs/simple-1 · test accuracy 56.29%\n3 classes: red, green, blue", await model.InnerTextAsync());
             await page.SetInputFilesAsync("#files", image);
             var top = page.Locator(".prediction .bar .class-name").First;
             await top.WaitForAsync(new() { Timeout = 30_000 });
