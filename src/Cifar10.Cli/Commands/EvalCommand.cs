@@ -69,7 +69,7 @@ public static class EvalCommand
                 Data = config.DataRequest(parsed.GetValue(data) ?? manifest?.DataFolder, DownloadCommand.Options(console)),
             }, console.Interrupt);
             var (model, normalization) = onnx is not null ? FromOnnx(session, onnx)
-                : weightsFile is null ? FromCheckpoint(session, folder!) : FromWeights(session, config, weightsFile);
+                : weightsFile is null ? FromCheckpoint(session, folder!) : FromWeights(session, config with { Precision = PrecisionMode.Fp32 }, weightsFile);
             using var _model = model;
             var result = TrainingConsole.Run(console, observer =>
                 Evaluator.Evaluate(model, session.Test, session.Device, parsed.GetValue(batchSize), views, console.Interrupt, normalization,
@@ -105,7 +105,8 @@ public static class EvalCommand
         return (new ClassifierNetwork(classifier), ClassifierNetwork.InputNormalization);
     }
 
-    /// <summary>A state_dict trained elsewhere: the named network, its weights from the file, the data's own statistics.</summary>
+    /// <summary>A state_dict trained elsewhere: the named network, its weights from the file, the data's own statistics;
+    /// in fp32, as the weights were made (a checkpoint of this tool records its own precision).</summary>
     static (TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>, Data.Normalization) FromWeights(Session session, TrainConfig config, string file)
     {
         var model = session.CreateModel(config);

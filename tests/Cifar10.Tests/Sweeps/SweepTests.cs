@@ -48,7 +48,7 @@ public class SweepPlanTests
     public void InvalidValuesAndUnknownModelsAreRejectedBeforeAnythingRuns()
     {
         var e = Assert.Throws<ConfigException>(() => SweepPlan.Expand(Simple, [VariedSetting.Parse("epochs=5,0")]));
-        Assert.Contains("epochs must be positive", e.Message);
+        Assert.Contains("--epochs must be > 0", e.Message);
         e = Assert.Throws<ConfigException>(() => SweepPlan.Expand(Simple, [VariedSetting.Parse("model=simple,nope")]));
         Assert.Contains("unknown model 'nope'", e.Message);
         Assert.Contains("trial 1", e.Message);
