@@ -1,0 +1,82 @@
+using System.Runtime.InteropServices;
+using Cifar10.Training;
+
+namespace Cifar10.Distributed;
+
+/// <summary>What config.json records of a distributed run: the world, the MPI library, and each rank's host and threads.</summary>
+public sealed record DistributedInfo(int WorldSize, string Library, IReadOnlyList<RankInfo> Ranks);
+
+/// <summary>One rank's machine and its libtorch threads.</summary>
+public sealed record RankInfo(int Rank, string Host, int Threads);
+
+/// <summary>
+/// Whether this process is one rank of an MPI launch, and the world it trains in. Launchers tell their processes
+/// through the environment: Open MPI's mpirun sets OMPI_COMM_WORLD_RANK, PMIx launchers (srun --mpi=pmix, Open MPI
+/// 5's prterun) PMIX_RANK, MPICH's Hydra and srun --mpi=pmi2 PMI_RANK.
+/// </summary>
+public static class MpiLaunch
+{
+    static readonly string[] RankVariables = ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "MV2_COMM_WORLD_RANK"];
+
+    /// <summary>The variable that says an MPI launcher started this process, or null.</summary>
+    public static string? LauncherVariable(Func<string, string?> environment) =>
+        RankVariables.FirstOrDefault(v => !string.IsNullOrEmpty(environment(v)));
+
+    /// <summary>
+    /// The world of a run in <paramref name="mode"/>: this process alone (off; auto without a launcher), or MPI's.
+    /// A usage error (exit 2) when MPI is asked for and cannot be had: no launcher, or no library.
+    /// </summary>
+    public static DataParallel Start(DistributedMode mode) => Start(mode, Environment.GetEnvironmentVariable);
+
+    internal static DataParallel Start(DistributedMode mode, Func<string, string?> environment)
+    {
+        if (mode == DistributedMode.Off) return DataParallel.SingleProcess;
+        var launcher = LauncherVariable(environment);
+        if (launcher is null)
+        {
+            if (int.TryParse(environment("SLURM_STEP_NUM_TASKS"), out int tasks) && tasks > 1)
+                throw new ConfigException($"srun started {tasks} tasks without MPI, so each would train its own copy of the run: use srun --mpi=pmix (see `srun --mpi=list`), or --distributed off");
+            if (mode == DistributedMode.Auto) return DataParallel.SingleProcess;
+            throw new ConfigException("--distributed mpi: this process was not started by an MPI launcher; run it as `mpirun -n N cifar10 train ...` (or `srun --mpi=pmix` under Slurm)");
+        }
+        try
+        {
+            return new DataParallel(MpiCommunicator.Start());
+        }
+        catch (DistributedException e)
+        {
+            throw new ConfigException($"started by an MPI launcher ({launcher} is set) but MPI cannot be used: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// libtorch threads per rank: <paramref name="requested"/> when given; else the machine's cores shared among
+    /// the ranks on it, and never more than the cores this rank may run on (a launcher that binds each rank to one
+    /// core gives it one).
+    /// </summary>
+    public static int ThreadsPerRank(int requested, int ranksOnThisHost) =>
+        requested > 0 ? requested : Math.Max(1, Math.Min(Environment.ProcessorCount, OnlineCpus() / Math.Max(1, ranksOnThisHost)));
+
+    /// <summary>The threads this rank uses (<see cref="ThreadsPerRank"/>), and with several ranks what config.json records of the world.</summary>
+    public static (int Threads, DistributedInfo? Info) Describe(DataParallel parallel, int requestedThreads)
+    {
+        if (parallel.World is not MpiCommunicator mpi) return (requestedThreads, null);
+        int threads = ThreadsPerRank(requestedThreads, mpi.RanksOnThisHost);
+        var everyThreads = new long[mpi.Size];
+        everyThreads[mpi.Rank] = threads;
+        mpi.Sum(everyThreads);
+        var ranks = Enumerable.Range(0, mpi.Size).Select(r => new RankInfo(r, mpi.Hosts[r], (int)everyThreads[r])).ToList();
+        return (threads, new DistributedInfo(mpi.Size, mpi.Library, ranks));
+    }
+
+    [DllImport("libc", EntryPoint = "sysconf")]
+    static extern long SysConf(int name);
+
+    /// <summary>The machine's online CPUs (Environment.ProcessorCount counts only those this process may use).</summary>
+    static int OnlineCpus()
+    {
+        const int ScNProcessorsOnline = 84; // _SC_NPROCESSORS_ONLN on Linux
+        long online = OperatingSystem.IsLinux() ? SysConf(ScNProcessorsOnline) : -1;
+        return online > 0 ? (int)online : Environment.ProcessorCount;
+    }
+}
