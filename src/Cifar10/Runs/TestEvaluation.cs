@@ -1,3 +1,4 @@
+using Cifar10.Distributed;
 using Cifar10.Evaluation;
 using Cifar10.Training;
 
@@ -11,15 +12,19 @@ namespace Cifar10.Runs;
 /// </summary>
 public static class TestEvaluation
 {
-    public static EvaluationResult Run(RunFolder run, TrainConfig config, Session session, CancellationToken cancellation = default)
+    public static EvaluationResult Run(RunFolder run, TrainConfig config, Session session, CancellationToken cancellation = default) =>
+        Run(run.TestCheckpoint(config), config, session, DataParallel.SingleProcess, cancellation);
+
+    /// <summary>The test set measured with <paramref name="checkpoint"/>, sharded over the ranks of <paramref name="parallel"/>.</summary>
+    public static EvaluationResult Run(string checkpoint, TrainConfig config, Session session, DataParallel parallel, CancellationToken cancellation = default)
     {
-        var checkpoint = run.TestCheckpoint(config);
         var (model, state) = session.LoadModel(checkpoint);
         using (model)
         {
             session.CheckClassesMatch(state, checkpoint);
-            return Evaluator.Evaluate(model, session.Test, session.Device, config.EvalBatchSize, config.TestViews, cancellation, state.Normalization,
-                                      allViewsBelowConfidence: config.TtaConfidence);
+            return parallel.Evaluate(session.Test, config.EvalBatchSize, shard =>
+                Evaluator.Evaluate(model, shard, session.Device, config.EvalBatchSize, config.TestViews, cancellation, state.Normalization,
+                                   allViewsBelowConfidence: config.TtaConfidence));
         }
     }
 }
