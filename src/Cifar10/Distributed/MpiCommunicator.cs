@@ -4,7 +4,7 @@ namespace Cifar10.Distributed;
 
 /// <summary>
 /// MPI_COMM_WORLD of this process, started once per process (MPI allows one MPI_Init) and ended when the
-/// process exits: MPI_Finalize normally, MPI_Abort when this rank failed on its own (<see cref="AbortAtExit"/>),
+/// process exits: a barrier and MPI_Finalize normally, MPI_Abort when this rank failed on its own (<see cref="AbortAtExit"/>),
 /// which makes the launcher end every other rank instead of leaving them waiting in a collective for this one.
 /// </summary>
 public sealed unsafe class MpiCommunicator : ICommunicator
@@ -106,7 +106,14 @@ public sealed unsafe class MpiCommunicator : ICommunicator
 
     void End()
     {
-        if (abortCode is int code) mpi.Abort(code);
-        else mpi.Finalize();
+        if (abortCode is int code)
+        {
+            mpi.Abort(code);
+            return;
+        }
+        // No rank exits before every rank is done: a launcher that is ending the job (mpirun after Ctrl-C) kills
+        // the remaining ranks as soon as one exits, and MPI_Finalize alone does not hold them back then.
+        mpi.Barrier();
+        mpi.Finalize();
     }
 }

@@ -23,9 +23,6 @@ internal sealed unsafe class MpiLibrary
     [DllImport("libc", EntryPoint = "dlopen")]
     static extern nint DlOpen(string file, int flags);
 
-    [DllImport("libc", EntryPoint = "dlerror")]
-    static extern nint DlError();
-
     readonly nint library;
     readonly delegate* unmanaged<int*, nint*, int, int*, int> initThread;
     readonly delegate* unmanaged<int*, int> initialized;
@@ -106,25 +103,17 @@ internal sealed unsafe class MpiLibrary
     /// Loads the first MPI library found (LD_LIBRARY_PATH and the system's paths, so an `module load openmpi` works).
     /// RTLD_GLOBAL because Open MPI's components, loaded by the library itself, resolve their symbols against it.
     /// </summary>
-    public static MpiLibrary Load()
+    public static MpiLibrary Load() => Load(Candidates);
+
+    internal static MpiLibrary Load(IReadOnlyList<string> candidates)
     {
-        var errors = new List<string>();
-        foreach (var name in Candidates)
+        foreach (var name in candidates)
         {
             var handle = DlOpen(name, RtldNow | RtldGlobal);
             if (handle != 0) return new MpiLibrary(handle, name);
-            errors.Add(Marshal.PtrToStringUTF8(DlError()) ?? name);
         }
         throw new DistributedException(
-            $"no MPI library found ({string.Join(", ", Candidates.Take(2))}): install Open MPI (Debian: openmpi-bin libopenmpi-dev) or MPICH, or run without --distributed mpi");
-    }
-
-    /// <summary>Whether MPI can be loaded here at all (the library only; nothing is initialised).</summary>
-    public static bool IsAvailable()
-    {
-        foreach (var name in Candidates)
-            if (DlOpen(name, RtldNow | RtldGlobal) != 0) return true;
-        return false;
+            $"no MPI library found ({string.Join(", ", candidates.Take(2))}): install Open MPI (Debian: openmpi-bin libopenmpi-dev) or MPICH");
     }
 
     nint Export(string name) =>
