@@ -28,12 +28,13 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     }
 
     /// <summary>Initialises MPI (once per process) and returns this process's world.</summary>
-    public static MpiCommunicator Start()
+    /// <param name="mpichFirst">Look for the MPICH family's library before Open MPI's (the launcher is MPICH's).</param>
+    public static MpiCommunicator Start(bool mpichFirst = false)
     {
         lock (starting)
         {
             if (started is not null) return started;
-            var mpi = MpiLibrary.Load();
+            var mpi = MpiLibrary.Load(mpichFirst);
             mpi.Init();
             started = new MpiCommunicator(mpi);
             AppDomain.CurrentDomain.ProcessExit += (_, _) => started.End();
@@ -47,6 +48,8 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     public IReadOnlyList<string> Hosts { get; }
     /// <summary>The MPI library, as it names itself ("Open MPI v4.1.4, ...").</summary>
     public string Library => mpi.Version;
+    /// <summary>The library file loaded (libmpi.so.40, libmpich.so.12, ...).</summary>
+    public string LibraryFile => mpi.File;
 
     /// <summary>How many ranks run on this rank's machine (they share its cores).</summary>
     public int RanksOnThisHost => Hosts.Count(h => h == Hosts[Rank]);

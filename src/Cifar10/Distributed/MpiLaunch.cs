@@ -17,6 +17,8 @@ public sealed record RankInfo(int Rank, string Host, int Threads);
 public static class MpiLaunch
 {
     static readonly string[] RankVariables = ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "MV2_COMM_WORLD_RANK"];
+    /// <summary>The variables in which a launcher says how many processes it started, where it says so.</summary>
+    static readonly string[] SizeVariables = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE"];
 
     /// <summary>The variable that says an MPI launcher started this process, or null.</summary>
     public static string? LauncherVariable(Func<string, string?> environment) =>
@@ -39,14 +41,20 @@ public static class MpiLaunch
             if (mode == DistributedMode.Auto) return DataParallel.SingleProcess;
             throw new ConfigException("--distributed mpi: this process was not started by an MPI launcher; run it as `mpirun -n N cifar10 train ...` (or `srun --mpi=pmix` under Slurm)");
         }
+        MpiCommunicator world;
         try
         {
-            return new DataParallel(MpiCommunicator.Start());
+            world = MpiCommunicator.Start(mpichFirst: launcher is "PMI_RANK" or "MV2_COMM_WORLD_RANK"); // Hydra, srun --mpi=pmi2, MVAPICH
         }
         catch (DistributedException e)
         {
             throw new ConfigException($"started by an MPI launcher ({launcher} is set) but MPI cannot be used: {e.Message}");
         }
+        // Another MPI's library than the launcher's initialises as a world of one process, each rank alone.
+        var started = SizeVariables.Select(environment).FirstOrDefault(v => !string.IsNullOrEmpty(v));
+        if (int.TryParse(started, out int size) && size != world.Size)
+            throw new ConfigException($"the launcher started {size} processes but {world.LibraryFile} ({world.Library}) sees {world.Size}: it is not the MPI of the launcher; run the mpirun of the same MPI");
+        return new DataParallel(world);
     }
 
     /// <summary>

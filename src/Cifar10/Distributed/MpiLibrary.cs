@@ -13,8 +13,8 @@ namespace Cifar10.Distributed;
 /// </summary>
 internal sealed unsafe class MpiLibrary
 {
-    /// <summary>The sonames tried in order: Open MPI 3–5, then the MPICH ABI.</summary>
-    public static readonly string[] Candidates = ["libmpi.so.40", "libmpi.so.12", "libmpich.so.12", "libmpi.so"];
+    /// <summary>The sonames of Open MPI 3–5 and of the MPICH ABI (Debian's MPICH ships only libmpich.so.12).</summary>
+    static readonly string[] OpenMpi = ["libmpi.so.40"], Mpich = ["libmpi.so.12", "libmpich.so.12"];
 
     const int RtldNow = 0x2, RtldGlobal = 0x100;
     const int ThreadSerialized = 2; // the same value in both families
@@ -45,7 +45,7 @@ internal sealed unsafe class MpiLibrary
     public nint Byte { get; }
     public nint Sum { get; }
 
-    /// <summary>The file that was loaded and what the library says it is (MPI_Get_library_version's first line).</summary>
+    /// <summary>The file that was loaded and what the library says it is (the name and version from MPI_Get_library_version).</summary>
     public string File { get; }
     public string Version { get; }
 
@@ -103,7 +103,9 @@ internal sealed unsafe class MpiLibrary
     /// Loads the first MPI library found (LD_LIBRARY_PATH and the system's paths, so an `module load openmpi` works).
     /// RTLD_GLOBAL because Open MPI's components, loaded by the library itself, resolve their symbols against it.
     /// </summary>
-    public static MpiLibrary Load() => Load(Candidates);
+    /// <summary>The library of the family the launcher belongs to, tried first (a machine may have both installed);
+    /// then the other family's, then whatever libmpi.so is.</summary>
+    public static MpiLibrary Load(bool mpichFirst) => Load(mpichFirst ? [.. Mpich, .. OpenMpi, "libmpi.so"] : [.. OpenMpi, .. Mpich, "libmpi.so"]);
 
     internal static MpiLibrary Load(IReadOnlyList<string> candidates)
     {
@@ -127,9 +129,11 @@ internal sealed unsafe class MpiLibrary
         var get = (delegate* unmanaged<byte*, int*, int>)address;
         var buffer = new byte[8192]; // MPI_MAX_LIBRARY_VERSION_STRING: 256 in Open MPI, 8192 in MPICH
         int length = 0;
-        fixed (byte* text = buffer)
-            if (get(text, &length) != Success) return "unknown MPI";
-        return Encoding.UTF8.GetString(buffer, 0, Math.Clamp(length, 0, buffer.Length)).Split('\n')[0].TrimEnd('\0', ' ', ',');
+        fixed (byte* written = buffer)
+            if (get(written, &length) != Success) return "unknown MPI";
+        // "Open MPI v4.1.4, package: Debian OpenMPI, ..." or "MPICH Version:\t4.0.2\nMPICH Release date: ...": the name and version.
+        var first = Encoding.UTF8.GetString(buffer, 0, Math.Clamp(length, 0, buffer.Length)).Split('\n')[0].Split(',')[0];
+        return string.Join(' ', first.Split([' ', '\t', '\0'], StringSplitOptions.RemoveEmptyEntries));
     }
 
     public bool IsInitialized

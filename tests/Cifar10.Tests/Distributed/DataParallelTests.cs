@@ -252,7 +252,7 @@ public class DataParallelTests
     [Fact]
     public void NoMpiLibraryIsAClearError()
     {
-        var e = Assert.Throws<DistributedException>(() => MpiLibrary.Load(["libmpi-that-is-not-there.so.40"]));
+        var e = Assert.Throws<DistributedException>(() => MpiLibrary.Load((IReadOnlyList<string>)["libmpi-that-is-not-there.so.40"]));
         Assert.StartsWith("no MPI library found (libmpi-that-is-not-there.so.40): install Open MPI", e.Message);
     }
 

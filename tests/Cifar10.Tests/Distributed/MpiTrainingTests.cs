@@ -164,6 +164,20 @@ public class MpiTrainingTests : IDisposable
     }
 
     [Fact]
+    public void AnMpiLibraryThatSeesAnotherWorldThanItsLauncherIsRefused()
+    {
+        // What a launcher of one MPI starting the tool with another MPI's library looks like: each process alone.
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [CliProcess.Dll, .. Simple(Path.Combine(root, "alone"), 1)]);
+        start.Environment["OMPI_COMM_WORLD_RANK"] = "0";
+        start.Environment["OMPI_COMM_WORLD_SIZE"] = "2";
+        using var process = new CliProcess(start);
+        Assert.Equal(Program.UsageError, process.WaitForExit(Minutes));
+        var error = Assert.Single(Mpirun.Lines(process.Err), line => line.StartsWith("error: "));
+        Assert.StartsWith("error: the launcher started 2 processes but libmpi.so.40 (Open MPI v", error);
+        Assert.EndsWith("sees 1: it is not the MPI of the launcher; run the mpirun of the same MPI", error);
+    }
+
+    [Fact]
     public void MoreRanksThanImagesInABatchIsAUsageError()
     {
         var run = Path.Combine(root, "batch");
