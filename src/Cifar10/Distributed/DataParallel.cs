@@ -25,7 +25,7 @@ namespace Cifar10.Distributed;
 public sealed partial class DataParallel
 {
     /// <summary>Training in this process alone.</summary>
-    public static DataParallel SingleProcess { get; } = new(Distributed.SingleProcess.Instance);
+    public static DataParallel SingleProcess { get; } = new(SingleProcessWorld.Instance);
 
     readonly ICommunicator world;
     readonly CancellationTokenSource agreedStop = new();

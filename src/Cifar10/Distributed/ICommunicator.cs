@@ -24,9 +24,9 @@ public interface ICommunicator
 }
 
 /// <summary>One process alone: every collective is the identity.</summary>
-public sealed class SingleProcess : ICommunicator
+public sealed class SingleProcessWorld : ICommunicator
 {
-    public static SingleProcess Instance { get; } = new();
+    public static SingleProcessWorld Instance { get; } = new();
 
     public int Rank => 0;
     public int Size => 1;

@@ -4,10 +4,24 @@ using Cifar10.Training;
 namespace Cifar10.Distributed;
 
 /// <summary>What config.json records of a distributed run: the world, the MPI library, and each rank's host and threads.</summary>
-public sealed record DistributedInfo(int WorldSize, string Library, IReadOnlyList<RankInfo> Ranks);
+public sealed record DistributedInfo(int WorldSize, string Library, IReadOnlyList<RankInfo> Ranks)
+{
+    /// <summary>One line on the world for the run's log, with a warning where a rank has more threads than cores to run them.</summary>
+    public string Describe(int batchSize)
+    {
+        int machines = Ranks.Select(r => r.Host).Distinct().Count();
+        var threads = Ranks.Select(r => r.Threads).Distinct().ToList();
+        var text = $"distributed: {WorldSize} MPI processes ({Library}) on {machines} machine{(machines == 1 ? "" : "s")}, " +
+                   $"{string.Join("/", threads)} thread{(threads is [1] ? "" : "s")} each; batch {batchSize} is the global batch";
+        var crowded = Ranks.FirstOrDefault(r => r.Threads > r.Cores);
+        return crowded is null ? text : text +
+            $"\nwarning: rank {crowded.Rank} runs {crowded.Threads} threads on the {crowded.Cores} core{(crowded.Cores == 1 ? "" : "s")} it may use " +
+            $"(mpirun binds a rank to one core by default: give it --map-by slot:PE={crowded.Threads}, or --bind-to none)";
+    }
+}
 
-/// <summary>One rank's machine and its libtorch threads.</summary>
-public sealed record RankInfo(int Rank, string Host, int Threads);
+/// <summary>One rank's machine, its libtorch threads, and the cores it may run on (its launcher's binding).</summary>
+public sealed record RankInfo(int Rank, string Host, int Threads, int Cores);
 
 /// <summary>
 /// Whether this process is one rank of an MPI launch, and the world it trains in. Launchers tell their processes
@@ -58,23 +72,29 @@ public static class MpiLaunch
     }
 
     /// <summary>
-    /// libtorch threads per rank: <paramref name="requested"/> when given; else the machine's cores shared among
-    /// the ranks on it, and never more than the cores this rank may run on (a launcher that binds each rank to one
-    /// core gives it one).
+    /// The libtorch threads of every rank: its <paramref name="requested"/> count when given; else the same count
+    /// on every rank (a thread count can change how an update rounds, and the ranks' weights must stay identical
+    /// to the bit): the smallest fair share, over the ranks, of a machine's cores among the ranks on it, never more
+    /// than the cores a rank may run on (a launcher that binds each rank to one core gives it one).
     /// </summary>
-    public static int ThreadsPerRank(int requested, int ranksOnThisHost) =>
-        requested > 0 ? requested : Math.Max(1, Math.Min(Environment.ProcessorCount, OnlineCpus() / Math.Max(1, ranksOnThisHost)));
+    public static int[] ThreadsOfEachRank(IReadOnlyList<(int Requested, int FairShare)> ranks)
+    {
+        int common = Math.Max(1, ranks.Min(r => r.FairShare));
+        return ranks.Select(r => r.Requested > 0 ? r.Requested : common).ToArray();
+    }
 
-    /// <summary>The threads this rank uses (<see cref="ThreadsPerRank"/>), and with several ranks what config.json records of the world.</summary>
+    /// <summary>The threads this rank uses (<see cref="ThreadsOfEachRank"/>), and with MPI what config.json records of the world.</summary>
     public static (int Threads, DistributedInfo? Info) Describe(DataParallel parallel, int requestedThreads)
     {
         if (parallel.World is not MpiCommunicator mpi) return (requestedThreads, null);
-        int threads = ThreadsPerRank(requestedThreads, mpi.RanksOnThisHost);
-        var everyThreads = new long[mpi.Size];
-        everyThreads[mpi.Rank] = threads;
-        mpi.Sum(everyThreads);
-        var ranks = Enumerable.Range(0, mpi.Size).Select(r => new RankInfo(r, mpi.Hosts[r], (int)everyThreads[r])).ToList();
-        return (threads, new DistributedInfo(mpi.Size, mpi.Library, ranks));
+        const int Facts = 3; // requested threads, fair share of the machine, cores this rank may run on
+        var facts = new long[Facts * mpi.Size];
+        int fairShare = Math.Min(Environment.ProcessorCount, OnlineCpus() / Math.Max(1, mpi.RanksOnThisHost));
+        new long[] { requestedThreads, fairShare, Environment.ProcessorCount }.CopyTo(facts, Facts * mpi.Rank);
+        mpi.Sum(facts);
+        var threads = ThreadsOfEachRank(Enumerable.Range(0, mpi.Size).Select(r => ((int)facts[Facts * r], (int)facts[Facts * r + 1])).ToList());
+        var ranks = Enumerable.Range(0, mpi.Size).Select(r => new RankInfo(r, mpi.Hosts[r], threads[r], (int)facts[Facts * r + 2])).ToList();
+        return (threads[mpi.Rank], new DistributedInfo(mpi.Size, mpi.Library, ranks));
     }
 
     [DllImport("libc", EntryPoint = "sysconf")]

@@ -154,9 +154,7 @@ public static class TrainingRun
             });
             string runPath = request.Resume ?? outFolder;
             observer.Message($"run folder: {runPath}");
-            if (world is not null)
-                observer.Message($"distributed: {world.WorldSize} MPI processes on {world.Ranks.Select(r => r.Host).Distinct().Count()} machine(s), " +
-                                 $"{string.Join("/", world.Ranks.Select(r => r.Threads).Distinct())} threads each; batch {config.BatchSize} is the global batch");
+            if (world is not null) observer.Message(world.Describe(config.BatchSize));
             observer.Message($"data: {data.Name} in {data.Folder} ({train.Count:N0} train, {validation.Count:N0} validation, {testCount:N0} test, {data.ClassNames.Count} classes)");
             observer.Message($"model: {config.Model} ({config.Recipe} recipe), {config.Precision.ToString().ToLowerInvariant()}; {config.Epochs} epochs of batch {config.BatchSize}");
 

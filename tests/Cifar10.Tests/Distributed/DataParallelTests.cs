@@ -56,6 +56,20 @@ public class DataParallelTests
     }
 
     [Fact]
+    public void EveryRankGetsTheSameThreadsUnlessToldAndACrowdedRankIsNamed()
+    {
+        // 16 cores shared by 2 ranks on one machine, 8 cores alone on another: 8 threads everywhere.
+        Assert.Equal([8, 8, 8], MpiLaunch.ThreadsOfEachRank([(0, 8), (0, 8), (0, 8)]));
+        Assert.Equal([1, 1], MpiLaunch.ThreadsOfEachRank([(0, 1), (0, 4)]));
+        Assert.Equal([3, 1], MpiLaunch.ThreadsOfEachRank([(3, 1), (0, 4)]));
+
+        var world = new DistributedInfo(2, "Open MPI v4.1.4", [new(0, "a", 1, 1), new(1, "b", 4, 1)]);
+        Assert.Equal("distributed: 2 MPI processes (Open MPI v4.1.4) on 2 machines, 1/4 threads each; batch 128 is the global batch\n" +
+                     "warning: rank 1 runs 4 threads on the 1 core it may use (mpirun binds a rank to one core by default: give it --map-by slot:PE=4, or --bind-to none)",
+                     world.Describe(128));
+    }
+
+    [Fact]
     public void TwoRanksTrainTheSameNetworkAsOneProcess()
     {
         torch.set_num_threads(1);

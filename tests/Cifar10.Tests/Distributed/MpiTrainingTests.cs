@@ -70,8 +70,9 @@ public class MpiTrainingTests : IDisposable
         var world = Manifest(two).Distributed!;
         Assert.Equal(2, world.WorldSize);
         Assert.Equal([0, 1], world.Ranks.Select(r => r.Rank));
-        Assert.All(world.Ranks, r => Assert.Equal((Environment.MachineName, 1), (r.Host, r.Threads)));
-        Assert.StartsWith("Open MPI", world.Library);
+        Assert.All(world.Ranks, r => Assert.Equal((Environment.MachineName, 1, 1), (r.Host, r.Threads, r.Cores))); // mpirun binds each to a core
+        Assert.StartsWith("Open MPI v", world.Library);
+        Assert.Contains("distributed: 2 MPI processes (Open MPI v", mpirun.Out);
         Assert.Null(Manifest(one).Distributed);
     }
 
