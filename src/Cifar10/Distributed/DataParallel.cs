@@ -159,6 +159,7 @@ public sealed partial class DataParallel
         var parts = new List<(int Start, EvaluationResult Result)>();
         for (int round = 0; round < rounds; round++)
         {
+            agreedStop.Token.ThrowIfCancellationRequested(); // on every rank alike, also one without images this round
             int from = round * batchSize, count = Math.Clamp(length - from, 0, batchSize);
             if (count > 0)
             {

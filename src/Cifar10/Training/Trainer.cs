@@ -174,7 +174,6 @@ public sealed class Trainer
             var end = new EpochEnd(metrics, isBest, learningRates.Select((rate, i) => (firstStep + i, rate)).ToList(), state, model, optimizer);
             observers.EpochCompleted(end);
             stopReason = parallel.FromMain(end.StopReason); // rank 0's observers decide
-
         }
         if (stopReason is not null) observers.Message($"stopped after epoch {state.Epoch}: {stopReason}");
         return new TrainingOutcome(state.Epoch, state.BestValAccuracy, state.BestEpoch, clock.Elapsed.TotalSeconds, stopReason);

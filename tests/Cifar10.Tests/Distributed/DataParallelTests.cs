@@ -154,6 +154,22 @@ public class DataParallelTests
     }
 
     [Fact]
+    public void AStopAgreedAtTheLastStepEndsTheEvaluationOnEveryRankAlike()
+    {
+        using var data = TinyData.Make(1, seed: 5); // rank 0's share is empty
+        using var model = Trainer.CreateModel(Simple, 10);
+        using var stop = new CancellationTokenSource();
+        stop.Cancel();
+        var ranks = ThreadWorld.Run(2, parallel =>
+        {
+            var agreed = parallel.Follow(parallel.Rank == 1 ? stop.Token : CancellationToken.None);
+            parallel.AgreeOnStep(0, 0); // the epoch's last step
+            return parallel.Evaluate(data, 10, shard => Evaluator.Evaluate(model, shard, CPU, batchSize: 10, cancellation: agreed));
+        });
+        Assert.All(ranks, r => Assert.IsAssignableFrom<OperationCanceledException>(r.Error));
+    }
+
+    [Fact]
     public void WeightsThatDifferBetweenRanksStopEveryRank()
     {
         var models = Enumerable.Range(0, 2).Select(_ => Trainer.CreateModel(Simple, 10)).ToArray();
