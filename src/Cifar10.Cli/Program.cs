@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Cifar10.Cli.Commands;
 using Cifar10.Data;
+using Cifar10.Distributed;
 using Cifar10.Prediction;
 using Cifar10.Runs;
 using Cifar10.Training;
@@ -35,7 +36,11 @@ public static class Program
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         using var signals = new StopSignals();
-        var console = new CliConsole(output, error, interactive: ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected, signals.Token);
+        // Under an MPI launcher the output reaches the user through the launcher (often into a job's log), on a
+        // terminal it does not size: plain lines, no live display.
+        bool interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected
+                           && MpiLaunch.LauncherVariable(Environment.GetEnvironmentVariable) is null;
+        var console = new CliConsole(output, error, interactive, signals.Token);
         var root = BuildRoot(console);
         var parsed = root.Parse(args);
         bool verbose = parsed.GetValue(CommonOptions.Verbose);
@@ -49,6 +54,10 @@ public static class Program
         try
         {
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = output, Error = error });
+        }
+        catch (ReportedByRankZeroException e)
+        {
+            return Classify(e.InnerException!).Code; // the same failure as rank 0's, which prints it
         }
         catch (Exception e)
         {
@@ -89,8 +98,8 @@ public static class Program
             OperationCanceledException => (Interrupted, "interrupted"),
             ConfigException => (UsageError, firstLine),
             ArgumentException argument => (UsageError, WithoutParameterName(argument)),
-            DataException or CheckpointException or ImageException or TrainingDivergedException or IOException or UnauthorizedAccessException
-                => (Failure, firstLine),
+            DataException or CheckpointException or ImageException or TrainingDivergedException or DistributedException or IOException
+                or UnauthorizedAccessException => (Failure, firstLine),
             _ => (Failure, $"{firstLine} ({inner.GetType().Name}; --verbose shows the stack trace)"),
         };
     }

@@ -45,6 +45,7 @@ public static class TrainCommand
                     Resume = folder,
                     Threads = given.Any(g => g.Key == "threads") ? machine.Threads : null,
                     Device = given.Any(g => g.Key == "device") ? machine.Device : null,
+                    Distributed = given.Any(g => g.Key == "distributed") ? machine.Distributed : null,
                 };
             }
             else
@@ -65,6 +66,7 @@ public static class TrainCommand
                 CommandLine = Environment.CommandLine,
             };
             var summary = TrainingConsole.Run(console, observer => TrainingRun.Execute(request, observer, console.Interrupt));
+            if (!summary.Reports) return Program.Success; // a rank other than 0 of a distributed run
             var r = summary.Results;
             console.Out.WriteLine($"test accuracy {r.TestAccuracy:P2}{(r.TestTta ? " (TTA)" : "")} (checkpoint '{r.TestCheckpoint}'"
                                   + (double.IsNaN(r.BestValAccuracy) ? ")" : $", best val {r.BestValAccuracy:P2} at epoch {r.BestEpoch})")

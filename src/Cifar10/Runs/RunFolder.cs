@@ -17,6 +17,8 @@ public sealed record RunManifest
     /// <summary>The PyTorch state_dict the run started from (train --init-from), and its SHA-256; null for a fresh start.</summary>
     public string? InitFrom { get; init; }
     public string? InitFromSha256 { get; init; }
+    /// <summary>A run on several MPI processes: their number, the MPI library, each one's host and threads; null for one process.</summary>
+    public Distributed.DistributedInfo? Distributed { get; init; }
     public DateTimeOffset Created { get; init; }
 }
 

@@ -1,4 +1,5 @@
 using Cifar10.Data;
+using Cifar10.Distributed;
 using Cifar10.Evaluation;
 using Cifar10.Training;
 
@@ -13,12 +14,17 @@ namespace Cifar10.Runs;
 /// </summary>
 public static class TestEvaluation
 {
-    /// <summary>Measures the test set and keeps its predictions in the run folder.</summary>
+    /// <summary>Measures the test set with the run's test checkpoint and keeps its predictions in the run folder.</summary>
     /// <param name="progress">Told the images done, as "test set (CHECKPOINT, epoch N[, TTA])".</param>
     public static MeasuredTest Run(RunFolder run, TrainConfig config, Session session, IProgress<WorkProgress>? progress = null,
-                                   CancellationToken cancellation = default)
+                                   CancellationToken cancellation = default) =>
+        Run(run, run.TestCheckpoint(config), config, session, DataParallel.SingleProcess, progress, cancellation);
+
+    /// <summary>The test set measured with <paramref name="checkpoint"/>, sharded over the ranks of <paramref name="parallel"/>;
+    /// rank 0 (which alone has <paramref name="run"/>) reports the progress and keeps the predictions.</summary>
+    public static MeasuredTest Run(RunFolder? run, string checkpoint, TrainConfig config, Session session, DataParallel parallel,
+                                   IProgress<WorkProgress>? progress = null, CancellationToken cancellation = default)
     {
-        var checkpoint = run.TestCheckpoint(config);
         var (model, state) = session.LoadModel(checkpoint);
         using (model)
         {
@@ -28,11 +34,13 @@ public static class TestEvaluation
                 Checkpoint = Path.GetFileName(checkpoint), CheckpointEpoch = state.Epoch, Tta = config.TestTta, TtaConfidence = config.TtaConfidence,
                 ClassNames = session.ClassNames.ToArray(),
             };
-            var result = Evaluator.Evaluate(model, session.Test, session.Device, config.EvalBatchSize, config.TestViews, cancellation, state.Normalization,
-                                            allViewsBelowConfidence: config.TtaConfidence, progress: progress,
-                                            activity: $"test set ({measurement.Describe()})");
+            // Sharded over ranks, the evaluation runs in rounds of a batch per rank: progress only where one process measures it all.
+            var shown = parallel.Size == 1 ? progress : null;
+            var result = parallel.Evaluate(session.Test, config.EvalBatchSize, shard =>
+                Evaluator.Evaluate(model, shard, session.Device, config.EvalBatchSize, config.TestViews, cancellation, state.Normalization,
+                                   allViewsBelowConfidence: config.TtaConfidence, progress: shown, activity: $"test set ({measurement.Describe()})"));
             var measured = new MeasuredTest(result, measurement);
-            TestPredictions.Write(run.File(TestPredictions.FileName), measured);
+            if (run is not null) TestPredictions.Write(run.File(TestPredictions.FileName), measured);
             return measured;
         }
     }

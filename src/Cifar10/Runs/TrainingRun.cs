@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Cifar10.Data;
+using Cifar10.Distributed;
 using Cifar10.Evaluation;
 using Cifar10.Export;
 using Cifar10.Models;
@@ -29,10 +30,17 @@ public sealed record TrainRequest
     /// <summary>With <see cref="Resume"/>: this machine's thread count and device, if they differ from the run's.</summary>
     public int? Threads { get; init; }
     public string? Device { get; init; }
+    /// <summary>With <see cref="Resume"/>: how to run on MPI; auto when not given (the world must be known before
+    /// the run's settings are: the run folder may be on rank 0's machine alone).</summary>
+    public DistributedMode? Distributed { get; init; }
     public string CommandLine { get; init; } = "";
 }
 
-public sealed record TrainSummary(string RunFolder, TrainingOutcome Outcome, RunResults Results, EvaluationResult Test);
+public sealed record TrainSummary(string RunFolder, TrainingOutcome Outcome, RunResults Results, EvaluationResult Test)
+{
+    /// <summary>False on the ranks of a distributed run other than 0: rank 0 reports the run.</summary>
+    public bool Reports { get; init; } = true;
+}
 
 /// <summary>Training was interrupted; the message says what was kept and what command continues it.</summary>
 public sealed class RunInterruptedException(string message, Exception? inner = null) : OperationCanceledException(message, inner);
@@ -40,11 +48,25 @@ public sealed class RunInterruptedException(string message, Exception? inner = n
 /// <summary>
 /// One training run end to end: settings and data validated, network built, and only then the run
 /// folder written; the epoch loop with the folder as an observer; then the test set measured once
-/// (<see cref="TestEvaluation"/>), results.json and the report.
+/// (<see cref="TestEvaluation"/>), results.json and the report. Under an MPI launcher every rank runs this
+/// (docs/distributed.md): rank 0 alone writes the run folder and reports, and every rank trains its share.
 /// </summary>
 public static class TrainingRun
 {
     public static TrainSummary Execute(TrainRequest request, ITrainingObserver observer, CancellationToken cancellation)
+    {
+        var parallel = MpiLaunch.Start(request.Resume is null ? request.Config.Distributed : request.Distributed ?? DistributedMode.Auto);
+        try
+        {
+            return Execute(request, parallel.IsMain ? observer : SilentObserver.Instance, parallel.Follow(cancellation), parallel);
+        }
+        catch (Exception e)
+        {
+            throw parallel.Ending(e);
+        }
+    }
+
+    static TrainSummary Execute(TrainRequest request, ITrainingObserver observer, CancellationToken cancellation, DataParallel parallel)
     {
         var total = Stopwatch.StartNew();
         RunFolder? existing = null;
@@ -54,31 +76,41 @@ public static class TrainingRun
         string outFolder = "";
         if (request.Resume is not null)
         {
-            existing = RunFolder.Open(request.Resume);
-            if (existing.IsFinished)
-                throw new ConfigException($"run {request.Resume} is finished (it has {RunFolder.ResultsFile}), so there is nothing to resume; `cifar10 report --run {request.Resume}` rewrites its report");
-            previous = existing.ReadManifest();
+            previous = parallel.OnMain(() => // the run folder may be on rank 0's machine alone
+            {
+                existing = RunFolder.Open(request.Resume);
+                if (existing.IsFinished)
+                    throw new ConfigException($"run {request.Resume} is finished (it has {RunFolder.ResultsFile}), so there is nothing to resume; `cifar10 report --run {request.Resume}` rewrites its report");
+                return existing.ReadManifest();
+            });
             config = previous.Config with { Threads = request.Threads ?? previous.Config.Threads, Device = request.Device ?? previous.Config.Device };
             dataOption ??= previous.DataFolder;
         }
         else
         {
             config = request.Config;
-            outFolder = request.Out ?? RunFolder.DefaultPath(config.Model);
-            RunFolder.CheckCanCreate(outFolder, request.Force); // refuse at once; replace only once all is validated
+            outFolder = parallel.OnMain(() =>
+            {
+                var folder = request.Out ?? RunFolder.DefaultPath(config.Model);
+                RunFolder.CheckCanCreate(folder, request.Force); // refuse at once; replace only once all is validated
+                return folder;
+            });
         }
-        config = config.Validated();
+        parallel.Alike(() => config = config.Validated());
         // config.json records what ran: "auto" becomes the precision this machine chose.
         config = config with { Precision = Precision.Resolve(config.Precision, ModelCatalog.Get(config.Model)) };
 
+        var (threads, world) = MpiLaunch.Describe(parallel, config.Threads);
         using var session = Session.Open(new SessionOptions
         {
-            Device = config.Device, Threads = config.Threads, Data = config.DataRequest(dataOption, request.Download),
+            Device = config.Device, Threads = threads, Data = config.DataRequest(dataOption, request.Download),
         }, cancellation);
+        parallel.OnMain(() => session.Data.Kind); // rank 0 first: it downloads or extracts what the others then find
         var data = session.Data;
+        parallel.EnsureSameRun(config, data.Fingerprint.CombinedSha256);
         if (previous is not null && previous.DataSha256 != data.Fingerprint.CombinedSha256)
             // Not the user's command line but the world that changed (an image added, a file replaced): a failure.
-            throw new DataException($"the data in {data.Folder} differs from the data run {existing!.Path} was trained on (SHA-256 {data.Fingerprint.CombinedSha256[..12]}… vs {previous.DataSha256[..12]}…), so it cannot be resumed; train a new run on the new data");
+            throw parallel.Collective(new DataException($"the data in {data.Folder} differs from the data run {existing!.Path} was trained on (SHA-256 {data.Fingerprint.CombinedSha256[..12]}… vs {previous.DataSha256[..12]}…), so it cannot be resumed; train a new run on the new data"));
         config = config with { Dataset = data.Kind }; // config.json records what ran: "auto" becomes the kind found
         var (train, validation, normalization) = session.Training(config);
         // Read now, so that a damaged test file fails before the training and not after it; then let go
@@ -86,23 +118,28 @@ public static class TrainingRun
         int testCount = session.Test.Count;
         session.ReleaseTest();
         using var model = session.CreateModel(config);
-        Trainer.CheckCanTrain(config, model, train);
-        var resumeFrom = existing is null ? null : Checkpoint.ResumeFrom(existing.Last);
+        parallel.Alike(() => Trainer.CheckCanTrain(config, model, train, parallel.Size));
+        using var last = SharedCheckpoint.From(parallel, request.Resume is null ? null : parallel.OnMain(() => Checkpoint.ResumeFrom(existing!.Last)?.Folder));
+        var resumeFrom = last.Folder is null ? null : Checkpoint.ResumeFrom(last.Folder);
         // Imported weights replace the fresh initialisation, also when a run is resumed before its first checkpoint.
-        var initFrom = existing is null ? request.InitFrom : previous!.InitFrom;
+        var initFrom = request.Resume is null ? request.InitFrom : previous!.InitFrom;
         string? initFromSha256 = null;
         if (resumeFrom is null && initFrom is not null)
-        {
-            ModelExport.LoadPyTorch(model, initFrom);
-            initFromSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(initFrom)));
-        }
+            initFromSha256 = parallel.OnMain(() => // the other ranks start from rank 0's weights (Trainer.Fit)
+            {
+                ModelExport.LoadPyTorch(model, initFrom);
+                return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(initFrom)));
+            });
 
         // Everything is validated: only now is anything written.
-        var run = existing ?? RunFolder.Create(outFolder, request.Force);
+        RunFolder? run = null;
+        parallel.OnMain(() => { run = existing ?? RunFolder.Create(outFolder, request.Force); });
         try
         {
-            if (existing is null)
-                run.WriteManifest(new RunManifest
+            parallel.OnMain(() =>
+            {
+                if (existing is not null) return;
+                run!.WriteManifest(new RunManifest
                 {
                     Name = Path.GetFileName(Path.GetFullPath(run.Path).TrimEnd(Path.DirectorySeparatorChar)),
                     Config = config,
@@ -113,46 +150,60 @@ public static class TrainingRun
                     CommandLine = request.CommandLine,
                     InitFrom = request.InitFrom is null ? null : Path.GetFullPath(request.InitFrom),
                     InitFromSha256 = initFromSha256,
+                    Distributed = world,
                     Created = DateTimeOffset.Now,
                 });
-            observer.Message($"run folder: {run.Path}");
+            });
+            string runPath = request.Resume ?? outFolder;
+            observer.Message($"run folder: {runPath}");
+            if (world is not null) observer.Message(world.Describe(config.BatchSize));
             observer.Message($"data: {data.Name} in {data.Folder} ({train.Count:N0} train, {validation.Count:N0} validation, {testCount:N0} test, {data.ClassNames.Count} classes)");
             observer.Message($"model: {config.Model} ({config.Recipe} recipe), {config.Precision.ToString().ToLowerInvariant()}; {DisplayFormat.Count(config.Epochs, "epoch")} of batch {config.BatchSize}");
 
-            var folderObserver = new RunFolderObserver(run);
-            var outcome = new Trainer(config, model, session.Device, normalization)
-                .Fit(train, validation, new Observers(folderObserver, observer), cancellation, resumeFrom,
+            var folderObserver = run is null ? null : new RunFolderObserver(run);
+            var outcome = new Trainer(config, model, session.Device, normalization, parallel)
+                .Fit(train, validation, folderObserver is null ? observer : new Observers(folderObserver, observer), cancellation, resumeFrom,
                      initializeFromData: initFrom is null);
             var clock = Stopwatch.StartNew();
-            var test = TestEvaluation.Run(run, config, session, observer, cancellation);
-            var testResult = test.Result;
+            using var tested = SharedCheckpoint.From(parallel, parallel.OnMain(() => run!.TestCheckpoint(config)));
+            var test = TestEvaluation.Run(run, tested.Folder!, config, session, parallel, observer, cancellation);
             double testSeconds = clock.Elapsed.TotalSeconds;
-            clock.Restart();
-            RunReportBuilder.Write(run, test, session.Test, cancellation);
-            var results = new RunResults
-            {
-                EpochsCompleted = outcome.EpochsCompleted,
-                BestValAccuracy = outcome.BestValAccuracy,
-                BestEpoch = outcome.BestEpoch,
-                TestAccuracy = testResult.Accuracy,
-                TestLoss = testResult.Loss,
-                TestCheckpoint = Path.GetFileName(run.TestCheckpoint(config)),
-                TestTta = config.TestTta,
-                StopReason = outcome.StopReason,
-                TrainSeconds = outcome.Seconds,
-                TestSeconds = testSeconds,
-                ReportSeconds = clock.Elapsed.TotalSeconds,
-                TotalSeconds = total.Elapsed.TotalSeconds,
-                Finished = DateTimeOffset.Now,
-            };
-            folderObserver.RunFinished(config, results, RunReportBuilder.SampleImages.Select(s => (s.Tag, run.File(s.File))).ToList());
-            run.WriteResults(results); // last: a run with results.json is finished, report included
-            return new TrainSummary(run.Path, outcome, results, testResult);
+            var results = parallel.OnMain(() => Finish(run!, folderObserver!, config, session, outcome, test, testSeconds, total, cancellation));
+            return new TrainSummary(runPath, outcome, results, test.Result) { Reports = parallel.IsMain };
         }
-        catch (Exception e)
+        catch (Exception e) when (run is not null)
         {
             throw Unwind(run, existing is null, e);
         }
+    }
+
+    /// <summary>The report, then results.json: last, as a run with results.json is finished, report included.</summary>
+    /// <summary>Rank 0's end of a run: the report, the last TensorBoard records, and results.json, written last so that
+    /// a run with results.json is finished, report included.</summary>
+    static RunResults Finish(RunFolder run, RunFolderObserver folderObserver, TrainConfig config, Session session, TrainingOutcome outcome,
+                             MeasuredTest test, double testSeconds, Stopwatch total, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        RunReportBuilder.Write(run, test, session.Test, cancellation);
+        var results = new RunResults
+        {
+            EpochsCompleted = outcome.EpochsCompleted,
+            BestValAccuracy = outcome.BestValAccuracy,
+            BestEpoch = outcome.BestEpoch,
+            TestAccuracy = test.Result.Accuracy,
+            TestLoss = test.Result.Loss,
+            TestCheckpoint = Path.GetFileName(run.TestCheckpoint(config)),
+            TestTta = config.TestTta,
+            StopReason = outcome.StopReason,
+            TrainSeconds = outcome.Seconds,
+            TestSeconds = testSeconds,
+            ReportSeconds = clock.Elapsed.TotalSeconds,
+            TotalSeconds = total.Elapsed.TotalSeconds,
+            Finished = DateTimeOffset.Now,
+        };
+        folderObserver.RunFinished(config, results, RunReportBuilder.SampleImages.Select(s => (s.Tag, run.File(s.File))).ToList());
+        run.WriteResults(results);
+        return results;
     }
 
     /// <summary>What a run that failed or was interrupted leaves behind, and what it tells the user.</summary>

@@ -14,6 +14,10 @@ public enum ScheduleKind { Constant, Step, Multistep, Cosine, OneCycle, Triangle
 /// <summary>What the convolutions of a network compute in. Auto depends on the network and the CPU (see <see cref="Precision"/>).</summary>
 public enum PrecisionMode { Auto, Fp32, Bf16 }
 
+/// <summary>Whether one run trains on several MPI processes (docs/distributed.md): auto when an MPI launcher
+/// (mpirun, srun --mpi=pmix) started the process, mpi to require one, off for one process whatever started it.</summary>
+public enum DistributedMode { Auto, Off, Mpi }
+
 /// <summary>
 /// Every setting of a training run, as typed values (as airbench keeps its hyperparameters in one
 /// place). Each setting is declared once, here: the property, its <see cref="SettingAttribute"/> (name,
@@ -195,6 +199,12 @@ public sealed record TrainConfig
     [Setting("device", SettingGroup.Machine, "Compute device: cpu, cuda or cuda:N (cuda needs a build with -p:TorchBackend=cuda)",
              Hint = "cpu|cuda|cuda:N", LowerCase = true, DescribesMachine = true)]
     public string Device { get; init; } = "cpu";
+
+    /// <summary>Data-parallel training over the processes of an MPI launch; a fact about where the run runs, like <see cref="Threads"/>.</summary>
+    [Setting("distributed", SettingGroup.Machine,
+             "Data-parallel training on the processes of an MPI launch (mpirun -n N cifar10 train): auto = when an MPI launcher started the tool, mpi = require one, off = one process",
+             DescribesMachine = true)]
+    public DistributedMode Distributed { get; init; } = DistributedMode.Auto;
 
     /// <summary>fp32, bf16 (convolutions in bfloat16, weights and batch norm in float32; networks that
     /// support it), or auto: bf16 where the network supports it and the CPU computes bf16 fast, else fp32 (see <see cref="Training.Precision"/>).</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Cifar10.Data;
+using Cifar10.Distributed;
 using Cifar10.Evaluation;
 using Cifar10.Models;
 using Cifar10.Reporting;
@@ -21,6 +22,7 @@ public sealed class TrainingDivergedException(string message) : Exception(messag
 /// the device, one optimizer step each; then validation. It computes and reports, and writes
 /// nothing: logs and checkpoints are the observers' business. Everything random is derived from
 /// (seed, epoch), so a run resumed from a checkpoint continues exactly as if it had never stopped.
+/// With several MPI ranks (<see cref="DataParallel"/>) each trains on its share of every batch.
 /// </summary>
 public sealed class Trainer
 {
@@ -28,16 +30,21 @@ public sealed class Trainer
     readonly nn.Module<Tensor, Tensor> model;
     readonly Device device;
     readonly Normalization normalization;
+    readonly DataParallel parallel;
     Lookahead? averaging;
+    GradientAverager? gradients;
 
     /// <param name="normalization">The statistics inputs are normalised with (<see cref="DataSource.NormalizationOf"/>);
     /// CIFAR-10's when not given. They are recorded in every checkpoint.</param>
-    public Trainer(TrainConfig config, nn.Module<Tensor, Tensor> model, Device device, Normalization? normalization = null)
+    /// <param name="parallel">The ranks this run trains on; this process alone when not given.</param>
+    public Trainer(TrainConfig config, nn.Module<Tensor, Tensor> model, Device device, Normalization? normalization = null,
+                   DataParallel? parallel = null)
     {
         this.config = config.Validated();
         this.model = model;
         this.device = device;
         this.normalization = normalization ?? Normalization.Cifar10;
+        this.parallel = parallel ?? DataParallel.SingleProcess;
     }
 
     /// <summary>
@@ -56,11 +63,16 @@ public sealed class Trainer
     }
 
     /// <summary>The checks that need the network and the data, not only the settings; a caller runs them before it writes anything.</summary>
-    public static void CheckCanTrain(TrainConfig config, nn.Module<Tensor, Tensor> model, ImageDataset train)
+    /// <param name="ranks">The processes that share every batch (--batch-size is the global batch).</param>
+    public static void CheckCanTrain(TrainConfig config, nn.Module<Tensor, Tensor> model, ImageDataset train, int ranks = 1)
     {
         if (train.Count < 2) throw new ConfigException($"training needs at least 2 images (got {train.Count})");
-        if (config.BatchSize < 2 && model.modules().Any(m => m is BatchNorm1d or BatchNorm2d or BatchNorm3d))
-            throw new ConfigException($"batch size {config.BatchSize} cannot train the batch-norm layers of {model.GetType().Name}: use 2 or more");
+        if (config.BatchSize < ranks)
+            throw new ConfigException($"batch size {config.BatchSize} is smaller than the {ranks} MPI processes: --batch-size is the global batch, and every process needs images of each");
+        if (config.BatchSize < 2 * ranks && model.modules().Any(m => m is BatchNorm1d or BatchNorm2d or BatchNorm3d))
+            throw new ConfigException(ranks == 1
+                ? $"batch size {config.BatchSize} cannot train the batch-norm layers of {model.GetType().Name}: use 2 or more"
+                : $"batch size {config.BatchSize} cannot train the batch-norm layers of {model.GetType().Name} on {ranks} MPI processes: each needs 2 images of every batch, so use {2 * ranks} or more");
         if (config.LowRes == 0) return;
         if (model is not IAnyImageSize anySize)
             throw new ConfigException($"--low-res needs a network that takes any image size; {model.GetType().Name} takes only the size it was built for");
@@ -70,25 +82,29 @@ public sealed class Trainer
     }
 
     /// <summary>How many optimizer steps an epoch over <paramref name="trainCount"/> images takes.
-    /// A final batch of one image is dropped: batch norm cannot train on it.</summary>
-    public static int StepsPerEpoch(int trainCount, int batchSize) => Batches.Count(trainCount, batchSize, dropLoneLast: true);
+    /// A final batch of one image is dropped: batch norm cannot train on it; on several <paramref name="ranks"/>,
+    /// one too short to give each rank two images.</summary>
+    public static int StepsPerEpoch(int trainCount, int batchSize, int ranks = 1) =>
+        ranks == 1
+            ? Batches.Count(trainCount, batchSize, dropLoneLast: true)
+            : trainCount / batchSize + (trainCount % batchSize >= 2 * ranks ? 1 : 0);
 
     /// <summary>
     /// Trains <paramref name="train"/> for the config's epochs (from <paramref name="resumeFrom"/>'s
     /// epoch on, when given), validating on <paramref name="validation"/> (may be empty) after each.
-    /// Throws <see cref="OperationCanceledException"/> when cancelled (within one step) and
-    /// <see cref="TrainingDivergedException"/> when the loss stops being finite.
+    /// Throws <see cref="OperationCanceledException"/> when cancelled (within one step; on several ranks, all
+    /// after the same step) and <see cref="TrainingDivergedException"/> when the loss stops being finite.
     /// </summary>
     /// <param name="initializeFromData">False when the network's weights come from elsewhere (an imported
     /// state_dict): its data-dependent initialisation would overwrite them.</param>
     public TrainingOutcome Fit(ImageDataset train, ImageDataset validation, ITrainingObserver observer,
                                CancellationToken cancellation, ResumePoint? resumeFrom = null, bool initializeFromData = true)
     {
-        CheckCanTrain(config, model, train);
+        CheckCanTrain(config, model, train, parallel.Size);
+        cancellation = parallel.Follow(cancellation);
         model.to(device);
-        if (resumeFrom is null && initializeFromData) InitializeFromData(model, train, normalization, device);
         using var optimizer = OptimizerFactory.Create(config, model);
-        int stepsPerEpoch = StepsPerEpoch(train.Count, config.BatchSize);
+        int stepsPerEpoch = StepsPerEpoch(train.Count, config.BatchSize, parallel.Size);
         var schedule = new LearningRateSchedule(config, stepsPerEpoch);
         var observers = config.EarlyStop > 0 ? new Observers(observer, new EarlyStopping(config.EarlyStop)) : observer;
 
@@ -111,7 +127,10 @@ public sealed class Trainer
             if (config.Lookahead && Lookahead.IsActiveAfter(state.Epoch, stepsPerEpoch, config.Epochs))
                 averaging = new Lookahead(model);
         }
+        parallel.StartFromMain(model, resumeFrom is null && initializeFromData ? () => InitializeFromData(model, train, normalization, device) : null);
         using var _averaging = Disposable(() => { averaging?.Dispose(); averaging = null; });
+        gradients = parallel.Gradients(model);
+        using var _gradients = Disposable(() => { gradients?.Dispose(); gradients = null; });
         // airbench's alternating flips: each image's first-epoch orientation, drawn once for the run.
         using var flipGenerator = new Generator((ulong)Seeds.ForEpoch(config.Seed, 0, Seeds.Augment));
         using var firstEpochFlips = Augmentation.FirstEpochFlips(train.Count, flipGenerator);
@@ -131,9 +150,11 @@ public sealed class Trainer
             var (trainLoss, trainAccuracy, learningRates, stepSeconds) =
                 TrainOneEpoch(epoch, onDevice, firstEpochFlips, optimizer, schedule, stepsPerEpoch, state, observers, cancellation);
             double trainSeconds = epochClock.Elapsed.TotalSeconds;
+            parallel.EndEpoch(model, epoch);
 
             var validated = validation.Count > 0
-                ? Evaluator.Evaluate(model, validation, device, config.EvalBatchSize, normalization: normalization, cancellation: cancellation)
+                ? parallel.Evaluate(validation, config.EvalBatchSize, shard =>
+                    Evaluator.Evaluate(model, shard, device, config.EvalBatchSize, normalization: normalization, cancellation: cancellation))
                 : null;
             double valAccuracy = validated?.Accuracy ?? double.NaN;
             bool isBest = validated is not null && (double.IsNaN(state.BestValAccuracy) || valAccuracy > state.BestValAccuracy);
@@ -152,7 +173,7 @@ public sealed class Trainer
             long firstStep = state.GlobalStep - stepsPerEpoch;
             var end = new EpochEnd(metrics, isBest, learningRates.Select((rate, i) => (firstStep + i, rate)).ToList(), state, model, optimizer);
             observers.EpochCompleted(end);
-            stopReason = end.StopReason;
+            stopReason = parallel.FromMain(end.StopReason); // rank 0's observers decide
         }
         if (stopReason is not null) observers.Message($"stopped after epoch {state.Epoch}: {stopReason}");
         return new TrainingOutcome(state.Epoch, state.BestValAccuracy, state.BestEpoch, clock.Elapsed.TotalSeconds, stopReason);
@@ -176,12 +197,12 @@ public sealed class Trainer
         (model as IEpochAware)?.EpochStarting(epoch, config.Epochs);
         using var shuffleGenerator = new Generator((ulong)Seeds.ForEpoch(config.Seed, epoch, Seeds.Shuffle), device);
         using var augmentGenerator = new Generator((ulong)Seeds.ForEpoch(config.Seed, epoch, Seeds.Augment), device);
-        torch.manual_seed(Seeds.ForEpoch(config.Seed, epoch, Seeds.Dropout)); // dropout draws from the global generator
+        torch.manual_seed(parallel.SeedOfThisRank(Seeds.ForEpoch(config.Seed, epoch, Seeds.Dropout))); // dropout draws from the global generator
         using var order = torch.randperm(data.Count, generator: shuffleGenerator, device: device);
 
         var augment = config.Augmentation;
         int? lowRes = config.LowResIn(epoch);
-        var update = new TrainingStep(model, optimizer, config.LabelSmoothing, config.ClipGradNorm);
+        var update = new TrainingStep(model, optimizer, config.LabelSmoothing, config.ClipGradNorm, gradients);
         var learningRates = new double[stepsPerEpoch];
         double lossSum = 0;
         long correct = 0, seen = 0;
@@ -189,12 +210,16 @@ public sealed class Trainer
         var stepClock = new Stopwatch();
         int step = 0;
 
-        foreach (var (start, length) in Batches.Ranges(data.Count, config.BatchSize, dropLoneLast: true))
+        foreach (var (start, length) in Batches.Ranges(data.Count, config.BatchSize).Take(stepsPerEpoch))
         {
             cancellation.ThrowIfCancellationRequested();
             using var scope = torch.NewDisposeScope();
+            // Every rank draws the whole batch's augmentations from the same generator, then keeps its share:
+            // the ranks' shares together are exactly the batch one process would train on.
+            var (shareStart, shareLength) = parallel.ShareOf(length);
             var batch = order.narrow(0, start, length);
-            var augmented = Augmentation.Apply(data.Images.index_select(0, batch), augment, augmentGenerator);
+            var augmented = Augmentation.Apply(data.Images.index_select(0, batch), augment, augmentGenerator).narrow(0, shareStart, shareLength);
+            batch = batch.narrow(0, shareStart, shareLength);
             if (config.AlternatingFlip)
                 augmented = Augmentation.AlternatingFlip(augmented, firstEpochFlips.index_select(0, batch), epoch);
             var x = normalization.Normalize(augmented);
@@ -206,17 +231,18 @@ public sealed class Trainer
             double rate = schedule.At(globalStep);
             learningRates[step] = rate;
             stepClock.Start();
-            var (loss, logits) = update.Run(x, y, rate);
+            var (loss, logits) = update.Run(x, y, rate, batchShare: shareLength / (double)length);
             float lossValue = loss.item<float>(); // the sync point on an asynchronous device, so inside the step's time
             stepClock.Stop();
-            if (!float.IsFinite(lossValue))
-                throw new TrainingDivergedException(
-                    $"training diverged in epoch {epoch}, step {step + 1}: the loss is {lossValue}. " +
+            // The whole batch's figures, summed over the ranks (which also agree here whether to stop).
+            var (stepLossSum, stepCorrect) = parallel.AgreeOnStep(lossValue * shareLength, logits.argmax(1).eq(y).sum().item<long>());
+            if (!double.IsFinite(stepLossSum))
+                throw parallel.Collective(new TrainingDivergedException( // every rank sees the same sum
+                    $"training diverged in epoch {epoch}, step {step + 1}: the loss is {stepLossSum / length}. " +
                     (before.Epoch > 0 ? $"The last good checkpoint is from epoch {before.Epoch}. " : "No epoch completed. ") +
-                    "Lower --lr, or add --clip-grad-norm.");
-            lossSum += lossValue * length;
-
-            correct += logits.argmax(1).eq(y).sum().item<long>();
+                    "Lower --lr, or add --clip-grad-norm."));
+            lossSum += stepLossSum;
+            correct += stepCorrect;
             seen += length;
             if (config.Lookahead) AverageWeights(globalStep + 1, epoch, schedule.TotalSteps);
             step++;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Cifar10.Distributed;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -6,9 +7,9 @@ using static TorchSharp.torch;
 namespace Cifar10.Training;
 
 /// <summary>
-/// One optimizer update on a normalised batch: forward, cross-entropy, backward, (gradient
-/// clipping,) step. The trainer, the learning-rate finder and the throughput benchmark share it,
-/// so the benchmark measures exactly the work training does.
+/// One optimizer update on a normalised batch: forward, cross-entropy, backward, (the gradients averaged
+/// over the ranks of a distributed run,) (gradient clipping,) step. The trainer, the learning-rate finder
+/// and the throughput benchmark share it, so the benchmark measures exactly the work training does.
 /// </summary>
 public sealed class TrainingStep
 {
@@ -17,19 +18,25 @@ public sealed class TrainingStep
     readonly double labelSmoothing;
     readonly double clipGradNorm;
     readonly Parameter[] clipped;
+    readonly GradientAverager? gradients;
 
-    public TrainingStep(nn.Module<Tensor, Tensor> model, ITrainingOptimizer optimizer, double labelSmoothing, double clipGradNorm = 0)
+    /// <param name="gradients">With several ranks, how the gradients are averaged over them (<see cref="DataParallel.Gradients"/>).</param>
+    public TrainingStep(nn.Module<Tensor, Tensor> model, ITrainingOptimizer optimizer, double labelSmoothing, double clipGradNorm = 0,
+                        GradientAverager? gradients = null)
     {
         this.model = model;
         this.optimizer = optimizer;
         this.labelSmoothing = labelSmoothing;
         this.clipGradNorm = clipGradNorm;
+        this.gradients = gradients;
         clipped = clipGradNorm > 0 ? model.parameters().Where(p => p.requires_grad).ToArray() : [];
     }
 
     /// <summary>Returns the batch's mean loss and its logits (both in the caller's dispose scope). With
     /// <paramref name="times"/>, each phase's time is added to it (on the CPU an op has finished when it returns).</summary>
-    public (Tensor Loss, Tensor Logits) Run(Tensor normalizedImages, Tensor labels, double learningRate, StepTimes? times = null)
+    /// <param name="batchShare">In a distributed run, this rank's images as a share of the whole batch's.</param>
+    public (Tensor Loss, Tensor Logits) Run(Tensor normalizedImages, Tensor labels, double learningRate, StepTimes? times = null,
+                                            double batchShare = 1)
     {
         optimizer.SetLearningRate(learningRate);
         times?.Forward.Start();
@@ -44,6 +51,9 @@ public sealed class TrainingStep
         model.zero_grad(); // to None, so frozen parameters (no gradient) are skipped by the optimizer
         loss.backward();
         times?.Backward.Stop();
+        times?.Communicate.Start();
+        gradients?.Average(batchShare);
+        times?.Communicate.Stop();
         times?.Update.Start();
         if (clipGradNorm > 0)
             nn.utils.clip_grad_norm_(clipped, clipGradNorm); // parameters without a gradient are skipped
@@ -54,10 +64,11 @@ public sealed class TrainingStep
 }
 
 /// <summary>Where <see cref="TrainingStep.Run"/>'s time went, summed over the steps it was given to: forward and loss,
-/// backward, and the update (gradient clipping and the optimizer).</summary>
+/// backward, averaging the gradients over the ranks (distributed runs), and the update (gradient clipping and the optimizer).</summary>
 public sealed class StepTimes
 {
     public Stopwatch Forward { get; } = new();
     public Stopwatch Backward { get; } = new();
+    public Stopwatch Communicate { get; } = new();
     public Stopwatch Update { get; } = new();
 }

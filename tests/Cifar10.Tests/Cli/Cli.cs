@@ -37,16 +37,20 @@ sealed class CliProcess : IDisposable
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     static extern int Kill(int pid, int signal);
 
-    public const int SigInt = 2, SigTerm = 15;
+    public const int SigInt = 2, SigKill = 9, SigTerm = 15;
+
+    /// <summary>The tool as `dotnet` runs it.</summary>
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "cifar10.dll");
 
     readonly Process process;
     readonly System.Text.StringBuilder output = new(), error = new();
 
-    public CliProcess(string[] args)
+    public CliProcess(string[] args) : this(new ProcessStartInfo("dotnet", [Dll, .. args])) { }
+
+    /// <summary>Any command (e.g. mpirun starting the tool), its output collected like the tool's own.</summary>
+    public CliProcess(ProcessStartInfo start)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cifar10.dll"));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.RedirectStandardOutput = start.RedirectStandardError = true;
         process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (error) error.AppendLine(e.Data); };
@@ -71,9 +75,11 @@ sealed class CliProcess : IDisposable
         return false;
     }
 
-    public void Signal(int signal)
+    public void Signal(int signal) => Signal(process.Id, signal);
+
+    public static void Signal(int pid, int signal)
     {
-        if (Kill(process.Id, signal) != 0) throw new InvalidOperationException($"kill failed: {Marshal.GetLastPInvokeError()}");
+        if (Kill(pid, signal) != 0) throw new InvalidOperationException($"kill failed: {Marshal.GetLastPInvokeError()}");
     }
 
     /// <summary>The exit code, or null if the process is still running after <paramref name="timeout"/>.</summary>
