@@ -4,7 +4,13 @@ using static TorchSharp.torch;
 namespace Cifar10.Data;
 
 /// <summary>How a random crop fills the border it pads: zeros (torchvision's RandomCrop) or a mirror of the image (airbench).</summary>
-public enum PadMode { Zeros, Reflect }
+public enum PadMode
+{
+    /// <summary>Pad with black (zero) pixels.</summary>
+    Zeros,
+    /// <summary>Pad with the image mirrored at its border.</summary>
+    Reflect,
+}
 
 /// <summary>Which training augmentations <see cref="Augmentation.Apply"/> runs. Defaults: crop with padding 4 and flip.</summary>
 public sealed record AugmentOptions

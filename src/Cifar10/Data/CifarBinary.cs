@@ -9,7 +9,7 @@ namespace Cifar10.Data;
 /// Reads an extracted folder of a <see cref="BinaryLayout"/> (CIFAR-10's cifar-10-batches-bin,
 /// CIFAR-100's cifar-100-binary): its training and test batches and its class names.
 /// </summary>
-public static class CifarBinary
+internal static class CifarBinary
 {
     public static ImageDataset ReadTrain(string folder, BinaryLayout layout) => Read(folder, layout, layout.TrainFiles);
     public static ImageDataset ReadTest(string folder, BinaryLayout layout) => Read(folder, layout, [layout.TestFile]);

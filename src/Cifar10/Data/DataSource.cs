@@ -1,10 +1,26 @@
 namespace Cifar10.Data;
 
 /// <summary>Which data set --data holds. Auto: an image folder when the folder has the ImageFolder layout, else CIFAR-10.</summary>
-public enum DatasetKind { Auto, Cifar10, Cifar100, Folder }
+public enum DatasetKind
+{
+    /// <summary>An image folder when --data names a folder with a train/ folder of class folders, else CIFAR-10.</summary>
+    Auto,
+    /// <summary>CIFAR-10 in its binary format (cifar-10-binary.tar.gz or its extracted cifar-10-batches-bin).</summary>
+    Cifar10,
+    /// <summary>CIFAR-100 in its binary format (cifar-100-binary.tar.gz), with the labels of <see cref="LabelKind"/>.</summary>
+    Cifar100,
+    /// <summary>Images in class folders, as torchvision's ImageFolder lays them out: <c>ROOT/train/CLASS/*</c>, optionally <c>ROOT/test/CLASS/*</c>.</summary>
+    Folder,
+}
 
 /// <summary>CIFAR-100's two labellings: 100 fine classes, or their 20 coarse superclasses.</summary>
-public enum LabelKind { Fine, Coarse }
+public enum LabelKind
+{
+    /// <summary>The 100 classes (the usual benchmark).</summary>
+    Fine,
+    /// <summary>The 20 superclasses.</summary>
+    Coarse,
+}
 
 /// <summary>What data a command reads: where (<see cref="Data"/>), which kind, and how its test split is made.</summary>
 public sealed record DataRequest

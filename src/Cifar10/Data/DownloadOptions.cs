@@ -27,7 +27,7 @@ public sealed record DownloadOptions
     public Action<string>? Log { get; init; }
 
     /// <summary>The address and MD5 a download of <paramref name="layout"/> uses.</summary>
-    public (string Url, string? Md5) SourceFor(BinaryLayout layout) =>
+    internal (string Url, string? Md5) SourceFor(BinaryLayout layout) =>
         Url is null ? (layout.OfficialUrl, layout.OfficialMd5) : (Url, ExpectedMd5);
 
     public static string DefaultCacheDir =>

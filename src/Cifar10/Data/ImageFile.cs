@@ -19,10 +19,10 @@ public static class ImageFile
     /// pixels of the size an image decodes at (see <see cref="EncodedImage.DecodeWidth"/>).</summary>
     public const long MaxPixels = 100_000_000;
     /// <summary>Decoded pixels are held as RGBA while an image is resampled.</summary>
-    public const int BytesPerDecodedPixel = 4;
+    internal const int BytesPerDecodedPixel = 4;
     /// <summary>Names this way of decoding: caches of decoded images (image folders) are keyed by it, so a change here
     /// must change it.</summary>
-    public const string DecoderVersion = "skia-over-white-box-32-v2";
+    internal const string DecoderVersion = "skia-over-white-box-32-v2";
 
     /// <summary>Reads a PNG, JPEG, BMP, WebP or GIF (first frame) file of any size and colour mode,
     /// see <see cref="Decode"/>. A missing, special (FIFO, device) or unreadable file is an <see cref="ImageException"/>.</summary>

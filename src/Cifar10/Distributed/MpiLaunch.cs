@@ -42,7 +42,7 @@ public static class MpiLaunch
     /// The world of a run in <paramref name="mode"/>: this process alone (off; auto without a launcher), or MPI's.
     /// A usage error (exit 2) when MPI is asked for and cannot be had: no launcher, or no library.
     /// </summary>
-    public static DataParallel Start(DistributedMode mode) => Start(mode, Environment.GetEnvironmentVariable);
+    internal static DataParallel Start(DistributedMode mode) => Start(mode, Environment.GetEnvironmentVariable);
 
     internal static DataParallel Start(DistributedMode mode, Func<string, string?> environment)
     {
@@ -77,14 +77,14 @@ public static class MpiLaunch
     /// to the bit): the smallest fair share, over the ranks, of a machine's cores among the ranks on it, never more
     /// than the cores a rank may run on (a launcher that binds each rank to one core gives it one).
     /// </summary>
-    public static int[] ThreadsOfEachRank(IReadOnlyList<(int Requested, int FairShare)> ranks)
+    internal static int[] ThreadsOfEachRank(IReadOnlyList<(int Requested, int FairShare)> ranks)
     {
         int common = Math.Max(1, ranks.Min(r => r.FairShare));
         return ranks.Select(r => r.Requested > 0 ? r.Requested : common).ToArray();
     }
 
     /// <summary>The threads this rank uses (<see cref="ThreadsOfEachRank"/>), and with MPI what config.json records of the world.</summary>
-    public static (int Threads, DistributedInfo? Info) Describe(DataParallel parallel, int requestedThreads)
+    internal static (int Threads, DistributedInfo? Info) Describe(DataParallel parallel, int requestedThreads)
     {
         if (parallel.World is not MpiCommunicator mpi) return (requestedThreads, null);
         const int Facts = 3; // requested threads, fair share of the machine, cores this rank may run on

@@ -11,7 +11,14 @@ using static TorchSharp.torch;
 
 namespace Cifar10.Export;
 
-public enum ExportFormat { Pt, Onnx }
+/// <summary>The file formats a trained network is exported to.</summary>
+public enum ExportFormat
+{
+    /// <summary>A PyTorch state_dict (<c>torch.save</c>'s zip format) with the PyTorch originals' names and shapes.</summary>
+    Pt,
+    /// <summary>An ONNX model (opset 17) that takes uint8 images and returns logits and probabilities.</summary>
+    Onnx,
+}
 
 /// <summary>
 /// A trained network out of the toolkit and back in: as a PyTorch state_dict file whose names and

@@ -58,7 +58,7 @@ public static class ModelFiles
     static string FolderOf(string path) => Path.GetDirectoryName(path) is { Length: > 0 } folder ? folder : ".";
 
     /// <summary>Why <paramref name="path"/>, an existing file, is not a checkpoint, and what to do with it; one line.</summary>
-    public static string NotACheckpoint(string path) => Kind(path) switch
+    internal static string NotACheckpoint(string path) => Kind(path) switch
     {
         ModelFileKind.CheckpointPart =>
             $"{path} is a file of the checkpoint {FolderOf(path)}; pass the folder itself (or its run folder) as --checkpoint",

@@ -72,7 +72,7 @@ public sealed class ResNet18Cifar : Module<Tensor, Tensor>, IMixedPrecision, IOn
     /// Two 3×3 conv-BN layers plus a shortcut: identity (an empty Sequential, as in the original) or a
     /// 1×1 conv-BN projection when the block changes stride or width.
     /// </summary>
-    public sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
+    internal sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
     {
         private readonly Conv2d conv1;
         private readonly BatchNorm2d bn1;

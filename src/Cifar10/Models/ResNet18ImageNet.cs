@@ -100,7 +100,7 @@ public sealed class ResNet18ImageNet : Module<Tensor, Tensor>, IMixedPrecision, 
     /// torchvision's BasicBlock: one ReLU module used twice, and an optional <c>downsample</c> projection
     /// (null, hence unregistered, when the block keeps stride and width).
     /// </summary>
-    public sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
+    internal sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
     {
         private readonly Conv2d conv1;
         private readonly BatchNorm2d bn1;

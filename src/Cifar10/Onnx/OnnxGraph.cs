@@ -27,19 +27,22 @@ public sealed class OnnxGraph
     readonly GraphProto graph = new() { Name = "cifar10" };
     int next;
 
+    /// <summary>An empty graph; <see cref="Export.ModelExport.SaveOnnx"/> makes one per export.</summary>
+    internal OnnxGraph() { }
+
     string Fresh(string hint) => $"{hint}_{next++}";
 
-    public GraphProto Proto => graph;
+    internal GraphProto Proto => graph;
 
     /// <summary>A graph input: float32 or uint8 [batch, channels, height, width] with a dynamic batch dimension.</summary>
-    public string Input(string name, TensorProto.Types.DataType type, long channels, long height, long width)
+    internal string Input(string name, TensorProto.Types.DataType type, long channels, long height, long width)
     {
         graph.Input.Add(Value(name, type, [null, channels, height, width]));
         return name;
     }
 
     /// <summary>A graph output [batch, features].</summary>
-    public void Output(string value, string name, long features)
+    internal void Output(string value, string name, long features)
     {
         var output = Node("Identity", [value], name: name);
         graph.Output.Add(Value(output, TensorProto.Types.DataType.Float, [null, features]));
@@ -195,7 +198,7 @@ public sealed class OnnxGraph
     };
 
     /// <summary>The model: the graph with its operator set, producer and metadata.</summary>
-    public ModelProto ToModel(IReadOnlyDictionary<string, string> metadata, string producerVersion)
+    internal ModelProto ToModel(IReadOnlyDictionary<string, string> metadata, string producerVersion)
     {
         var model = new ModelProto
         {

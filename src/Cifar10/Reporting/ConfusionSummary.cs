@@ -7,7 +7,7 @@ public sealed record ClassAccuracy(string ClassName, int Correct, int Total)
     public double Accuracy => Total == 0 ? double.NaN : (double)Correct / Total;
 }
 
-public static class ConfusionSummary
+internal static class ConfusionSummary
 {
     /// <summary>Throws unless the matrix is square, matches the class names and holds no negative count,
     /// so a mismatch is reported where it happens rather than as a garbled plot.</summary>

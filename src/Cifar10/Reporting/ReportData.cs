@@ -33,21 +33,21 @@ public sealed record SampleImage(byte[] Chw, int TrueLabel, int PredictedLabel, 
 /// <summary>Everything <see cref="RunReport"/> needs to describe one finished training run.</summary>
 public sealed record RunReportData(
     string RunName,
-    IReadOnlyList<KeyValuePair<string, string>> Config,   // shown as a table, in order
+    IReadOnlyList<KeyValuePair<string, string>> Config,
     IReadOnlyList<EpochMetrics> Epochs,
     IReadOnlyList<(long Step, double LearningRate)> LearningRates,
     IReadOnlyList<string> ClassNames,
-    int[,] Confusion,            // [true, predicted] counts on the test set
-    double TestAccuracy,         // fraction 0..1
-    IReadOnlyList<SampleImage> Samples,          // e.g. first 32 test images with predictions
-    IReadOnlyList<SampleImage> ConfidentlyWrong, // most confident wrong predictions, most confident first
-    string TestMeasurement = "",                 // how the test set was measured, e.g. "best, epoch 12, TTA"
-    string? TensorBoardFolder = null);           // the run's TensorBoard events, relative to the report; null when it has none
+    int[,] Confusion,
+    double TestAccuracy,
+    IReadOnlyList<SampleImage> Samples,
+    IReadOnlyList<SampleImage> ConfidentlyWrong,
+    string TestMeasurement = "",
+    string? TensorBoardFolder = null);
 
 /// <summary>One trial of a hyper-parameter sweep. <paramref name="Settings"/> holds the values of the swept
 /// settings for this trial, in order; <paramref name="RunDir"/> is where its report.html lives.
 /// <paramref name="TestAccuracy"/> is null when the trial was not evaluated on the test set.</summary>
-public sealed record SweepTrial(
+internal sealed record SweepTrial(
     string Name,
     IReadOnlyList<KeyValuePair<string, string>> Settings,
     string RunDir,

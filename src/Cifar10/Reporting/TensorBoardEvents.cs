@@ -95,14 +95,14 @@ public sealed class TensorBoardEvents
     }
 
     /// <summary>TFRecord's checksum: CRC-32C, rotated and offset so that a checksum of checksums does not collide.</summary>
-    public static uint MaskedCrc(ReadOnlySpan<byte> data)
+    internal static uint MaskedCrc(ReadOnlySpan<byte> data)
     {
         uint crc = Crc32C(data);
         return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
     }
 
     /// <summary>CRC-32C (Castagnoli), as TFRecord frames its records.</summary>
-    public static uint Crc32C(ReadOnlySpan<byte> data)
+    internal static uint Crc32C(ReadOnlySpan<byte> data)
     {
         uint crc = uint.MaxValue;
         while (data.Length >= 8)

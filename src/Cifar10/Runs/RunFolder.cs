@@ -213,7 +213,7 @@ public sealed class RunFolder
 
     /// <summary>Drops log rows past the epoch a resumed run restarts from, so that the redone
     /// epochs are not recorded twice.</summary>
-    public void TruncateLogs(int completedEpochs, long completedSteps)
+    internal void TruncateLogs(int completedEpochs, long completedSteps)
     {
         if (System.IO.File.Exists(File(MetricsFile)))
             MetricsCsv.Write(File(MetricsFile), ReadMetrics().Where(m => m.Epoch <= completedEpochs));

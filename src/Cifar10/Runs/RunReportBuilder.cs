@@ -15,10 +15,10 @@ public sealed record ReportOutcome(MeasuredTest Test, bool Measured, IReadOnlyLi
 /// and writes it with <see cref="RunReport"/>.</summary>
 public static class RunReportBuilder
 {
-    public const int SampleCount = 32;
+    internal const int SampleCount = 32;
 
     /// <summary>The report's sample grids, which TensorBoard shows too.</summary>
-    public static readonly IReadOnlyList<(string Tag, string File)> SampleImages =
+    internal static readonly IReadOnlyList<(string Tag, string File)> SampleImages =
         [("test/predictions", RunReport.SamplesFile), ("test/most_confident_mistakes", RunReport.ConfidentlyWrongFile)];
 
     /// <summary>
@@ -46,7 +46,7 @@ public static class RunReportBuilder
         return new ReportOutcome(test, kept is null, Write(run, test, session.Test, cancellation));
     }
 
-    public static IReadOnlyList<string> Write(RunFolder run, MeasuredTest measured, ImageDataset testImages, CancellationToken cancellation = default)
+    internal static IReadOnlyList<string> Write(RunFolder run, MeasuredTest measured, ImageDataset testImages, CancellationToken cancellation = default)
     {
         var manifest = run.ReadManifest();
         var learningRates = run.ReadLearningRates();
@@ -67,7 +67,7 @@ public static class RunReportBuilder
     }
 
     /// <summary>Every setting, then what the run depended on, as the report's config table.</summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> ConfigRows(RunManifest manifest)
+    internal static IReadOnlyList<KeyValuePair<string, string>> ConfigRows(RunManifest manifest)
     {
         var rows = new List<KeyValuePair<string, string>>();
         using var config = JsonDocument.Parse(JsonSerializer.Serialize(manifest.Config, JsonFiles.Options));

@@ -34,7 +34,7 @@ public sealed record MeasuredTest(EvaluationResult Result, TestMeasurement Measu
 /// <c>probabilities</c> (float32, images × classes), <c>labels</c> (int32, the true classes) and
 /// <c>measurement.json</c> (<see cref="TestMeasurement"/>). A CIFAR-10 run's file is 440 KB.
 /// </summary>
-public static partial class TestPredictions
+internal static partial class TestPredictions
 {
     public const string FileName = "test_predictions.npz";
     const string ProbabilitiesEntry = "probabilities.npy";

@@ -21,10 +21,19 @@ public sealed record SweepRequest
 }
 
 /// <summary>What sweep.json records, so that a sweep started again continues the same plan.</summary>
-public sealed record SweepManifest(IReadOnlyList<KeyValuePair<string, string>> BaseSettings, IReadOnlyList<VariedSetting> Varied, bool Grid,
+internal sealed record SweepManifest(IReadOnlyList<KeyValuePair<string, string>> BaseSettings, IReadOnlyList<VariedSetting> Varied, bool Grid,
                                    IReadOnlyList<string> Trials);
 
-public enum TrialStatus { Finished, AlreadyFinished, RunningElsewhere }
+/// <summary>What became of a trial when a sweep ran.</summary>
+public enum TrialStatus
+{
+    /// <summary>Trained now (started, or resumed from its checkpoint).</summary>
+    Finished,
+    /// <summary>Finished by an earlier run of the sweep: skipped.</summary>
+    AlreadyFinished,
+    /// <summary>Another process holds its lock: skipped.</summary>
+    RunningElsewhere,
+}
 
 /// <summary>
 /// Runs the trials of a sweep, each an ordinary run folder inside the sweep folder. A trial

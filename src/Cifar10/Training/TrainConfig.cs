@@ -5,18 +5,60 @@ using Cifar10.Runtime;
 
 namespace Cifar10.Training;
 
-/// <summary>Muon orthogonalises the updates of the weight matrices and hands the rest to <see cref="TrainConfig.MuonFallback"/>.</summary>
-public enum OptimizerKind { Sgd, Adam, AdamW, Muon }
+/// <summary>The optimizers a run can train with (<c>--optimizer</c>).</summary>
+public enum OptimizerKind
+{
+    /// <summary>Stochastic gradient descent with momentum (optionally Nesterov) and L2 weight decay.</summary>
+    Sgd,
+    /// <summary>Adam, its weight decay added to the gradient (L2).</summary>
+    Adam,
+    /// <summary>AdamW: Adam with decoupled weight decay.</summary>
+    AdamW,
+    /// <summary>Muon orthogonalises the updates of the weight matrices and hands the rest to <see cref="TrainConfig.MuonFallback"/>.</summary>
+    Muon,
+}
 
-/// <summary>Linear: from the peak straight down to zero at the last step (airbench94_muon's).</summary>
-public enum ScheduleKind { Constant, Step, Multistep, Cosine, OneCycle, Triangle, Linear }
+/// <summary>How the learning rate moves over a run (<c>--schedule</c>); a warm-up (<see cref="TrainConfig.WarmupEpochs"/>) applies on top of any.</summary>
+public enum ScheduleKind
+{
+    /// <summary>The peak rate throughout.</summary>
+    Constant,
+    /// <summary>Multiplied by <see cref="TrainConfig.Gamma"/> every <see cref="TrainConfig.StepEpochs"/> epochs (PyTorch's StepLR).</summary>
+    Step,
+    /// <summary>Multiplied by <see cref="TrainConfig.Gamma"/> at each of <see cref="TrainConfig.Milestones"/> (PyTorch's MultiStepLR).</summary>
+    Multistep,
+    /// <summary>Cosine annealing from the peak to zero over the run.</summary>
+    Cosine,
+    /// <summary>PyTorch's OneCycleLR: up from a 25th of the peak over the first 30% of the steps, then down to almost zero.</summary>
+    OneCycle,
+    /// <summary>airbench94's triangle: linear from 0.2 of the peak up to the peak at 23% of the steps, then down to 0.07 of it.</summary>
+    Triangle,
+    /// <summary>Linear: from the peak straight down to zero at the last step (airbench94_muon's).</summary>
+    Linear,
+}
 
 /// <summary>What the convolutions of a network compute in. Auto depends on the network and the CPU (see <see cref="Precision"/>).</summary>
-public enum PrecisionMode { Auto, Fp32, Bf16 }
+public enum PrecisionMode
+{
+    /// <summary>Bf16 where the network supports it and the CPU computes bfloat16 fast, else Fp32; resolved before a run starts.</summary>
+    Auto,
+    /// <summary>Everything in float32.</summary>
+    Fp32,
+    /// <summary>Convolutions and linear layers in bfloat16 (libtorch's autocast); weights and batch norm stay float32.</summary>
+    Bf16,
+}
 
 /// <summary>Whether one run trains on several MPI processes (docs/distributed.md): auto when an MPI launcher
 /// (mpirun, srun --mpi=pmix) started the process, mpi to require one, off for one process whatever started it.</summary>
-public enum DistributedMode { Auto, Off, Mpi }
+public enum DistributedMode
+{
+    /// <summary>On several processes when an MPI launcher started this one, else in this process alone.</summary>
+    Auto,
+    /// <summary>In this process alone, whatever started it.</summary>
+    Off,
+    /// <summary>On the processes of an MPI launch; a usage error without one.</summary>
+    Mpi,
+}
 
 /// <summary>
 /// Every setting of a training run, as typed values (as airbench keeps its hyperparameters in one

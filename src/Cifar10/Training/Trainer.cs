@@ -36,15 +36,19 @@ public sealed class Trainer
 
     /// <param name="normalization">The statistics inputs are normalised with (<see cref="DataSource.NormalizationOf"/>);
     /// CIFAR-10's when not given. They are recorded in every checkpoint.</param>
-    /// <param name="parallel">The ranks this run trains on; this process alone when not given.</param>
-    public Trainer(TrainConfig config, nn.Module<Tensor, Tensor> model, Device device, Normalization? normalization = null,
-                   DataParallel? parallel = null)
+    public Trainer(TrainConfig config, nn.Module<Tensor, Tensor> model, Device device, Normalization? normalization = null)
+        : this(config, model, device, normalization, DataParallel.SingleProcess)
+    {
+    }
+
+    /// <summary>A trainer on the ranks of <paramref name="parallel"/> (the run layer's, for <c>--distributed</c>).</summary>
+    internal Trainer(TrainConfig config, nn.Module<Tensor, Tensor> model, Device device, Normalization? normalization, DataParallel parallel)
     {
         this.config = config.Validated();
         this.model = model;
         this.device = device;
         this.normalization = normalization ?? Normalization.Cifar10;
-        this.parallel = parallel ?? DataParallel.SingleProcess;
+        this.parallel = parallel;
     }
 
     /// <summary>

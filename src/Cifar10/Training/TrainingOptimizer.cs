@@ -32,8 +32,8 @@ public sealed class TorchOptimizer(OptimizerHelper optimizer) : ITrainingOptimiz
     public void Load(string path) => optimizer.load_state_dict(path);
     public void Dispose() => optimizer.Dispose();
 
-    public void Save(BinaryWriter writer) => optimizer.save_state_dict(writer);
-    public void Load(BinaryReader reader) => optimizer.load_state_dict(reader);
+    internal void Save(BinaryWriter writer) => optimizer.save_state_dict(writer);
+    internal void Load(BinaryReader reader) => optimizer.load_state_dict(reader);
 }
 
 /// <summary>An SGD group whose learning rate is a fixed multiple of the scheduled rate, and whose weight
