@@ -37,7 +37,8 @@ public static class PredictCommand
         return command;
     }
 
-    /// <summary>The JSON of one answer, as the server's /predict writes it too.</summary>
+    /// <summary>The JSON of one answer, as the server's /predict writes it too; a probability that is not a number
+    /// (a network that diverged) is null, as in the toolkit's files, since JSON has no NaN.</summary>
     public static object Json(Cifar10.Prediction.Prediction p) => p.Succeeded
         ? new { path = p.Path, top = p.Top.Select(c => new { @class = c.ClassName, probability = double.IsFinite(c.Probability) ? Math.Round(c.Probability, 6) : (double?)null }) }
         : new { path = p.Path, error = p.Error };

@@ -193,6 +193,8 @@ internal static class ClassNames
 }
 
 /// <summary>SHA-256 (lower-case hex) of every file of a data folder, and one hash over all of them.</summary>
+/// <param name="FileSha256">Each file's name and SHA-256.</param>
+/// <param name="CombinedSha256">One SHA-256 over all the files' names and hashes (<see cref="Of"/>): config.json's <c>data_sha256</c>.</param>
 public sealed record DataFingerprint(IReadOnlyDictionary<string, string> FileSha256, string CombinedSha256)
 {
     /// <summary>The combined hash covers the "name sha" lines, so it changes when any file (or name) changes.</summary>

@@ -27,13 +27,17 @@ public sealed record DataRequest
 {
     /// <summary>--data as given (an archive, a folder holding it, an extracted or image folder), or null for the environment variable, then the cache.</summary>
     public string? Data { get; init; }
+    /// <summary>Which data set <see cref="Data"/> holds; <see cref="DatasetKind.Auto"/> tells from its layout.</summary>
     public DatasetKind Dataset { get; init; } = DatasetKind.Auto;
+    /// <summary>CIFAR-100's labelling; anything but <see cref="LabelKind.Fine"/> for another data set is a <see cref="ConfigException"/>.</summary>
     public LabelKind Labels { get; init; } = LabelKind.Fine;
     /// <summary>Image folders without a test/ folder: how many training images to hold out as the test set (seeded by <see cref="Seed"/>).</summary>
     public int TestSize { get; init; }
     /// <summary>Image folders: leave out (and count) files that cannot be decoded instead of stopping.</summary>
     public bool SkipBadImages { get; init; }
+    /// <summary>The run's seed, from which the held-out test split of <see cref="TestSize"/> is drawn (a stream of its own, so it never coincides with the validation split).</summary>
     public long Seed { get; init; }
+    /// <summary>Where a missing archive is downloaded from and where archives are extracted and image folders cached.</summary>
     public DownloadOptions Download { get; init; } = new();
 }
 
@@ -50,9 +54,13 @@ public abstract class DataSource
     public abstract string Name { get; }
     /// <summary>The folder the data was read from, recorded beside every run's results.</summary>
     public abstract string Folder { get; }
+    /// <summary>The SHA-256 of the data's files (or of an image folder's decoded cache), recorded in config.json so that a run says exactly what it trained on.</summary>
     public abstract DataFingerprint Fingerprint { get; }
+    /// <summary>The class names, in label order: the network's output <c>i</c> is class <c>ClassNames[i]</c>.</summary>
     public abstract IReadOnlyList<string> ClassNames { get; }
+    /// <summary>Reads the whole training split into memory; the caller owns (and disposes) the result.</summary>
     public abstract ImageDataset ReadTrain();
+    /// <summary>Reads the test split into memory; the caller owns (and disposes) the result.</summary>
     public abstract ImageDataset ReadTest();
 
     /// <summary>The statistics a network trained on this data normalises with: CIFAR-10's published ones,

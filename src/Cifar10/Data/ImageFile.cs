@@ -12,6 +12,7 @@ namespace Cifar10.Data;
 /// </summary>
 public static class ImageFile
 {
+    /// <summary>The side, in pixels, every image is resampled to.</summary>
     public const int Size = 32;
     /// <summary>Larger files are refused rather than read whole into memory.</summary>
     public const long MaxFileBytes = 64L << 20;
@@ -102,12 +103,17 @@ public sealed class EncodedImage : IDisposable
         return image;
     }
 
+    /// <summary>The name messages use for the image (its path, or an upload's file name).</summary>
     public string Name { get; }
+    /// <summary>The image's width in pixels, as its header says.</summary>
     public int Width => codec.Info.Width;
+    /// <summary>The image's height in pixels, as its header says.</summary>
     public int Height => codec.Info.Height;
     /// <summary>The size the codec decodes the image at, before it is resampled to 32×32.</summary>
     public int DecodeWidth { get; }
+    /// <summary>The height the codec decodes the image at (see <see cref="DecodeWidth"/>).</summary>
     public int DecodeHeight { get; }
+    /// <summary>The pixels decoded: <see cref="DecodeWidth"/> × <see cref="DecodeHeight"/>; more than <see cref="ImageFile.MaxPixels"/> is refused.</summary>
     public long DecodePixels => (long)DecodeWidth * DecodeHeight;
     /// <summary>The memory decoding takes at its peak: the decoded pixels and the encoded copy the codec reads.</summary>
     public long DecodeBytes => DecodePixels * ImageFile.BytesPerDecodedPixel + data.Size;
@@ -148,6 +154,7 @@ public sealed class EncodedImage : IDisposable
         _ => result.ToString(),
     };
 
+    /// <summary>Frees the codec and the encoded bytes it holds.</summary>
     public void Dispose()
     {
         codec.Dispose();

@@ -6,6 +6,8 @@ using static TorchSharp.torch;
 namespace Cifar10.Data;
 
 /// <summary>Decoding progress of an image folder: files done of all files.</summary>
+/// <param name="Done">The files decoded so far.</param>
+/// <param name="Total">The files to decode.</param>
 public readonly record struct DecodeProgress(int Done, int Total);
 
 /// <summary>

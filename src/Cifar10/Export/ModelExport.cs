@@ -37,7 +37,7 @@ public static class ModelExport
     /// Exports a checkpoint (or a run folder's best, else last); returns the file written. Without
     /// <paramref name="output"/> the file goes beside the checkpoint: model.pt or model.onnx. An existing
     /// file is replaced only with <paramref name="replace"/>, and never one the checkpoint or its run reads
-    /// back (<see cref="OutputFiles"/>); a cancelled export leaves no file behind.
+    /// back; a cancelled export leaves no file behind.
     /// </summary>
     public static string Export(string checkpoint, ExportFormat format, string? output = null, bool replace = false,
                                 CancellationToken cancellation = default)
@@ -70,7 +70,7 @@ public static class ModelExport
     /// <summary>
     /// Loads a PyTorch state_dict file into <paramref name="model"/>, by the original names, all or nothing:
     /// every tensor must be there with its shape, and nothing else. The error lists what is missing,
-    /// unexpected and mis-shaped; it comes before any tensor data is read (see <see cref="StateDictFile"/>).
+    /// unexpected and mis-shaped; it comes before any tensor data is read.
     /// </summary>
     public static void LoadPyTorch(nn.Module model, string path)
     {

@@ -1,6 +1,9 @@
 namespace Cifar10.Reporting;
 
 /// <summary>Per-class figures derived from a confusion matrix of [true, predicted] counts.</summary>
+/// <param name="ClassName">The class.</param>
+/// <param name="Correct">Its images predicted as it.</param>
+/// <param name="Total">Its images.</param>
 public sealed record ClassAccuracy(string ClassName, int Correct, int Total)
 {
     /// <summary>Recall of the class; NaN when the test set holds no image of it.</summary>

@@ -26,6 +26,7 @@ public sealed class TensorBoardEvents
 
     readonly List<byte[]> pending = [];
 
+    /// <summary>The event file written.</summary>
     public string Path { get; }
 
     /// <summary>A new event file in <paramref name="folder"/> (created if missing), starting with the file-version event TensorBoard expects.</summary>
@@ -38,6 +39,7 @@ public sealed class TensorBoardEvents
         Flush();
     }
 
+    /// <summary>A number under <paramref name="tag"/> at <paramref name="step"/> (a point of a TensorBoard curve); written at the next <see cref="Flush"/>.</summary>
     public void Scalar(string tag, double value, long step) =>
         Add(step, new Summary.Types.Value { Tag = tag, SimpleValue = (float)value });
 

@@ -9,6 +9,9 @@ namespace Cifar10.Runs;
 
 /// <summary>What `report` did: the test figures it drew, whether it measured them (or read the run's
 /// kept predictions), and the files it wrote.</summary>
+/// <param name="Test">The test figures the report shows.</param>
+/// <param name="Measured">True when the test set was measured again; false when the run's kept predictions were read.</param>
+/// <param name="Written">The files written.</param>
 public sealed record ReportOutcome(MeasuredTest Test, bool Measured, IReadOnlyList<string> Written);
 
 /// <summary>Gathers what a run's report shows (logs, config, test evaluation, sample images)

@@ -7,7 +7,7 @@ namespace Cifar10.Training;
 /// <summary>
 /// Resolves --precision to the dtype a network's convolutions compute in. "auto" is bf16 for a network that
 /// can compute in it (<see cref="IMixedPrecision"/>) on a CPU whose bf16 arithmetic outruns its fp32
-/// (<see cref="CpuInfo.FastBfloat16"/>), and fp32 everywhere else: with the libtorch 2.10 that TorchSharp 0.107
+/// (AMX, or AMD's AVX-512 BF16), and fp32 everywhere else: with the libtorch 2.10 that TorchSharp 0.107
 /// ships, bf16 only pays where the hardware does bf16 dot products at twice the fp32 rate.
 /// </summary>
 public static class Precision
@@ -30,7 +30,7 @@ public static class Precision
 
     /// <summary>
     /// The scope a network's forward pass (and its loss) runs in: libtorch's autocast in the network's compute
-    /// type when that is bfloat16 (<see cref="Autocast"/>), else nothing. The training step and the evaluator
+    /// type when that is bfloat16, else nothing. The training step and the evaluator
     /// (validation, test, predict, serve) enter it, so every network that declares <see cref="IMixedPrecision"/>
     /// gets mixed precision from this one mechanism, with no casts of its own.
     /// </summary>

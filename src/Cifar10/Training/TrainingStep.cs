@@ -78,8 +78,12 @@ public sealed class TrainingStep
 /// backward, averaging the gradients over the ranks (distributed runs), and the update (gradient clipping and the optimizer).</summary>
 public sealed class StepTimes
 {
+    /// <summary>The forward pass and the loss.</summary>
     public Stopwatch Forward { get; } = new();
+    /// <summary>The backward pass.</summary>
     public Stopwatch Backward { get; } = new();
+    /// <summary>Averaging the gradients over the ranks (zero in one process).</summary>
     public Stopwatch Communicate { get; } = new();
+    /// <summary>Gradient clipping and the optimizer's update.</summary>
     public Stopwatch Update { get; } = new();
 }
