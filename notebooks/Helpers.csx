@@ -2,7 +2,6 @@
 // Loaded by each notebook (#load "Helpers.csx") after it references Cifar10.Core; everything else they do is the
 // library's API.
 #nullable enable
-#pragma warning disable CS1701 // TorchSharp targets net8.0; the kernel runs on net10.0, whose assemblies it binds to
 using System.IO;
 using Cifar10.Data;
 using Cifar10.Evaluation;

@@ -22,7 +22,9 @@ for notebook in "${notebooks[@]}"; do
   [ -f "$notebook" ] || { echo "error: no notebook $notebook" >&2; exit 2; }
 done
 command -v jupyter-nbconvert >/dev/null || { echo "error: jupyter-nbconvert is missing (apt-get install jupyter-nbconvert python3-nbclient jupyter-client)" >&2; exit 1; }
-jupyter kernelspec list 2>/dev/null | grep -q '\.net-csharp' \
+# (Captured first: with pipefail, grep -q closing the pipe early would fail the listing.)
+kernels=$(jupyter kernelspec list 2>/dev/null || true)
+grep -q '\.net-csharp' <<<"$kernels" \
   || { echo "error: the .NET (C#) Jupyter kernel is not registered (dotnet tool install -g Microsoft.dotnet-interactive && dotnet interactive jupyter install)" >&2; exit 1; }
 
 data=${CIFAR10_DATA:-../shared/data/cifar-10-binary.tar.gz}
