@@ -2,7 +2,7 @@
 # Does bf16 train as well as fp32? For each network, a short schedule of its own recipe, trained in fp32 and in
 # bf16 with the same seeds: the test accuracy of each run, the mean per precision, and the seed-to-seed spread.
 # bf16 is at parity when the means differ by no more than the seed-to-seed spread (the larger of the two
-# precisions' largest-minus-smallest test accuracy).
+# precisions' largest-minus-smallest test accuracy). Speed is the step benchmark's (bench/run.sh --precision).
 #
 #   bash bench/precision-parity.sh [DATA] [--models fast,simple,...] [--seeds "0 1"] [--subset 10000] [--epochs 3] [--table-only]
 #
@@ -53,8 +53,8 @@ fi
 
 echo "Machine: ${cpu}, $(nproc) cores. Each network's own recipe, its first ${subset} training images, ${epochs} epochs, seeds ${seeds}; test accuracy on the 10,000 test images"
 echo
-echo "| network | fp32 runs | fp32 mean | seed spread | bf16 runs | bf16 mean | bf16 − fp32 | at parity | train time fp32 / bf16 |"
-echo "| --- | --- | ---: | ---: | --- | ---: | ---: | --- | ---: |"
+echo "| network | fp32 runs | fp32 mean | seed spread | bf16 runs | bf16 mean | bf16 − fp32 | at parity |"
+echo "| --- | --- | ---: | ---: | --- | ---: | ---: | --- |"
 for name in "${names[@]}"; do
   /usr/bin/python3 - "$root" "$name" "$seeds" "$subset" "$epochs" <<'PY'
 import json, os, statistics, sys
@@ -65,18 +65,17 @@ def runs(precision):
         path = os.path.join(root, f"{name}-{precision}-n{subset}-e{epochs}-seed{seed}", "results.json")
         if os.path.exists(path):
             r = json.load(open(path))
-            out.append((100 * r["test_accuracy"], r["train_seconds"]))
+            out.append(100 * r["test_accuracy"])
     return out
 fp32, bf16 = runs("fp32"), runs("bf16")
 if not fp32 or not bf16:
-    print(f"| {name} | (missing) | | | | | | | |")
+    print(f"| {name} | (missing) | | | | | | |")
     sys.exit()
-acc = lambda rs: [a for a, _ in rs]
+acc = lambda rs: rs
 m32, m16 = statistics.mean(acc(fp32)), statistics.mean(acc(bf16))
 spread = max(max(acc(fp32)) - min(acc(fp32)), max(acc(bf16)) - min(acc(bf16)))
-t32, t16 = statistics.mean(t for _, t in fp32), statistics.mean(t for _, t in bf16)
 show = lambda rs: ", ".join(f"{a:.2f}" for a in acc(rs))
 print(f"| {name} | {show(fp32)} | {m32:.2f}% | {spread:.2f} | {show(bf16)} | {m16:.2f}% | {m16 - m32:+.2f} | "
-      f"{'yes' if abs(m16 - m32) <= max(spread, 0.0) else 'no'} | {t32:.0f} s / {t16:.0f} s ({t32 / t16:.2f}x) |")
+      f"{'yes' if abs(m16 - m32) <= spread else 'no'} |")
 PY
 done
