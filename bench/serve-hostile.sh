@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The prediction server's resident memory under a hostile load, on 127.0.0.1 only: C concurrent clients send N
 # requests that mix good images with garbage, malformed multipart bodies, bad ?top= values, oversized headers and
-# image bombs (PNGs declaring 20000x20000 pixels, 9000x9000 pixels that need more than the decoding memory, and
+# image bombs (PNGs declaring 20000x20000 pixels, 9000x9000 pixels of which the decoding memory holds one at a time, and
 # 5000x5000 pixels that fit it). Prints the answers by status, the 5xx count, whether every good image got the
 # answer it gets alone, and the peak resident memory above the idle server's (docs/serving.md states the bound).
 #

@@ -4,13 +4,14 @@
 // Why: TorchSharp 0.107's libLibTorchSharp.so was built with GCC 13 and requires GLIBCXX_3.4.32,
 // whose only symbol (std::ios_base_library_init) it never calls. Debian 12's libstdc++ stops at
 // GLIBCXX_3.4.30, so without this the library cannot load. Used by Cifar10.Core.targets on
-// the copy in the build output (Cifar10.Core.targets, beside this file); compiled into the tests too
-// (CIFAR10_TESTS) to check the logic.
+// the copy in the build output (Cifar10.Core.targets, beside this file), and compiled into the
+// library too (CIFAR10_CORE, without the MSBuild task) for notebooks, where no MSBuild target runs
+// (Runtime/NotebookNatives.cs); the tests check the logic through the library.
 using System;
 using System.IO;
 using System.Text;
 
-public static class ElfVersionPatcher
+internal static class ElfVersionPatcher
 {
     const uint ShtGnuVerneed = 0x6ffffffe;
     const ushort VerFlagWeak = 0x2;
@@ -121,7 +122,7 @@ public static class ElfVersionPatcher
     }
 }
 
-#if !CIFAR10_TESTS
+#if !CIFAR10_CORE
 /// <summary>MSBuild task: weakens <see cref="Version"/> in each file, unless the system already has it.</summary>
 public class WeakenElfVersionRequirement : Microsoft.Build.Utilities.Task
 {
