@@ -27,7 +27,7 @@ public class PublicApiTests
     static readonly Type[] Plumbing =
     [
         typeof(AtomicFile), typeof(CreatedFolders), typeof(JsonFiles), typeof(OneLine),
-        typeof(CpuInfo), typeof(RegularFile), typeof(Autocast),
+        typeof(CpuInfo), typeof(RegularFile), typeof(Autocast), typeof(ElfVersionPatcher), typeof(PackagedNatives),
         typeof(Html), typeof(Csv), typeof(MetricsCsv), typeof(LearningRateCsv), typeof(ConfusionTables), typeof(ConfusionSummary),
         typeof(RunReportPage), typeof(SweepIndexPage), typeof(SweepReport), typeof(SweepTrial),
         typeof(MpiLibrary), typeof(MpiCommunicator), typeof(ICommunicator), typeof(DataParallel), typeof(GradientAverager), typeof(SharedCheckpoint),
