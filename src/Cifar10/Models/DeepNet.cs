@@ -48,7 +48,7 @@ public sealed class DeepNet : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExpo
     private readonly Linear fc4;
     private readonly Linear fc5;
 
-    /// <summary>The network, freshly initialised as its PyTorch original initialises it.</summary>
+    /// <summary>The network, freshly initialised (from the global random state: seed it first for a reproducible start).</summary>
     /// <param name="numClasses">The number of classes: the width of the logits.</param>
     /// <param name="dropout1">Dropout after fc1 (default 0.3).</param>
     /// <param name="dropout2">Dropout after fc3 (default 0.1).</param>

@@ -63,7 +63,7 @@ public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAw
         set => whiten.bias!.requires_grad = value;
     }
 
-    /// <summary>The whitening convolution's filters (frozen): the eigenvectors of the training patches' covariance, scaled by their eigenvalues.</summary>
+    /// <summary>The whitening convolution's filters (frozen): the eigenvectors of the training patches' covariance, each divided by the square root of its eigenvalue.</summary>
     public Parameter WhiteningWeight => whiten.weight;
 
     int IDataInitialized.InitializationImages => WhiteningImages;

@@ -29,7 +29,7 @@ public sealed class ResNet18Cifar : Module<Tensor, Tensor>, IMixedPrecision, IOn
     private readonly Sequential layer4;
     private readonly Linear linear;
 
-    /// <summary>The network, freshly initialised as its PyTorch original initialises it.</summary>
+    /// <summary>The network, freshly initialised (from the global random state: seed it first for a reproducible start).</summary>
     /// <param name="numClasses">The number of classes: the width of the logits.</param>
     public ResNet18Cifar(int numClasses = 10) : base(nameof(ResNet18Cifar))
     {

@@ -32,7 +32,7 @@ public sealed class ResNet18ImageNet : Module<Tensor, Tensor>, IMixedPrecision, 
     private readonly AdaptiveAvgPool2d avgpool;
     private readonly Linear fc;
 
-    /// <summary>The network, freshly initialised as its PyTorch original initialises it.</summary>
+    /// <summary>The network, freshly initialised (from the global random state: seed it first for a reproducible start).</summary>
     /// <param name="numClasses">The number of classes: the width of the logits.</param>
     public ResNet18ImageNet(int numClasses = 10) : base(nameof(ResNet18ImageNet))
     {

@@ -27,7 +27,7 @@ public sealed class SimpleNet : Module<Tensor, Tensor>, IMixedPrecision, IOnnxEx
     private readonly Linear fc2;
     private readonly Linear fc3;
 
-    /// <summary>The network, freshly initialised as its PyTorch original initialises it.</summary>
+    /// <summary>The network, freshly initialised (from the global random state: seed it first for a reproducible start).</summary>
     /// <param name="numClasses">The number of classes: the width of the logits.</param>
     public SimpleNet(int numClasses = 10) : base(nameof(SimpleNet))
     {

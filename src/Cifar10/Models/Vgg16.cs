@@ -23,7 +23,7 @@ public sealed class Vgg16 : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExport
     private readonly Sequential features;
     private readonly Linear classifier;
 
-    /// <summary>The network, freshly initialised as its PyTorch original initialises it.</summary>
+    /// <summary>The network, freshly initialised (from the global random state: seed it first for a reproducible start).</summary>
     /// <param name="numClasses">The number of classes: the width of the logits.</param>
     public Vgg16(int numClasses = 10) : base(nameof(Vgg16))
     {

@@ -75,7 +75,7 @@ public static class Checkpoint
     public const string Writing = ".writing", Previous = ".previous";
 
     /// <summary>Writes a checkpoint to <paramref name="folder"/>, replacing one that is there only once the new one is whole.</summary>
-    /// <param name="folder">The checkpoint folder (its parent must exist).</param>
+    /// <param name="folder">The checkpoint folder (created, with its parents, if missing).</param>
     /// <param name="model">The network whose weights are saved.</param>
     /// <param name="optimizer">The optimizer whose state is saved, or null for a checkpoint that is evaluated but not resumed.</param>
     /// <param name="state">What the checkpoint records besides the weights (<see cref="EpochEnd.State"/> during training).</param>

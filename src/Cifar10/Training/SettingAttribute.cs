@@ -5,7 +5,7 @@ namespace Cifar10.Training;
 /// <summary>What a setting is about; help texts group by it and a command takes the groups it uses.</summary>
 public enum SettingGroup
 {
-    /// <summary>The network and how it is built (model, recipe, dropout, depth, precision).</summary>
+    /// <summary>The network and how it is built (model, recipe, dropout, depth).</summary>
     Network,
     /// <summary>The optimizer and its parameters.</summary>
     Optimizer,
@@ -17,7 +17,7 @@ public enum SettingGroup
     Augmentation,
     /// <summary>How the validation and test sets are measured.</summary>
     Evaluation,
-    /// <summary>The machine: threads, device, seed, distribution.</summary>
+    /// <summary>Where and how the run computes: seed, threads, device, distribution, precision.</summary>
     Machine,
 }
 

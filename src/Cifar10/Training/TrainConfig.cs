@@ -96,7 +96,7 @@ public sealed record TrainConfig
     [Setting("optimizer", SettingGroup.Optimizer, "Optimizer")]
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
 
-    /// <summary>SGD's momentum (Adam's β1), in [0, 1).</summary>
+    /// <summary>SGD's momentum, in [0, 1).</summary>
     [Setting("momentum", SettingGroup.Optimizer, "SGD momentum", AtLeast = 0, Below = 1)]
     public double Momentum { get; init; } = 0.9;
 
