@@ -12,8 +12,8 @@ static class FolderLoading
     /// <summary>Writes OUT/train/CLASS/N.png and OUT/test/CLASS/N.png from the CIFAR-10 binary data.</summary>
     public static int Write(string data, string output)
     {
-        var located = DataLocator.Resolve(data, BinaryLayout.Cifar10, new DownloadOptions { AllowDownload = false });
-        foreach (var (split, set) in new[] { ("train", CifarBinary.ReadTrain(located.Folder, BinaryLayout.Cifar10)), ("test", CifarBinary.ReadTest(located.Folder, BinaryLayout.Cifar10)) })
+        var source = DataSource.Open(new DataRequest { Data = data, Dataset = DatasetKind.Cifar10, Download = new DownloadOptions { AllowDownload = false } });
+        foreach (var (split, set) in new[] { ("train", source.ReadTrain()), ("test", source.ReadTest()) })
             using (set)
             {
                 var pixels = set.Images.contiguous().data<byte>().ToArray();
@@ -36,18 +36,22 @@ static class FolderLoading
         return 0;
     }
 
+    /// <summary>The cache of decoded images the library keeps beside an image folder (docs/cli.md, image folders).</summary>
+    const string CacheBesideData = ".cifar10-cache";
+
+    /// <summary>Opens the folder as `train --data ROOT` does (decoding, caching and fingerprinting it) and reads both splits.</summary>
     public static int Measure(string root)
     {
         var cache = Path.Combine(Path.GetTempPath(), "cifar10-bench-folder-cache");
-        if (Directory.Exists(Path.Combine(root, ImageFolder.CacheFolder))) Directory.Delete(Path.Combine(root, ImageFolder.CacheFolder), recursive: true);
+        if (Directory.Exists(Path.Combine(root, CacheBesideData))) Directory.Delete(Path.Combine(root, CacheBesideData), recursive: true);
         if (Directory.Exists(cache)) Directory.Delete(cache, recursive: true);
         Console.WriteLine("phase,files,seconds,images_per_s");
         foreach (var phase in new[] { "decode (no cache)", "cached" })
         {
             var clock = Stopwatch.StartNew();
-            var folder = ImageFolder.Load(root, skipBadImages: false, cache);
-            using var train = folder.Read(test: false);
-            using var test = folder.Read(test: true);
+            var folder = DataSource.Open(new DataRequest { Data = root, Dataset = DatasetKind.Folder, Download = new DownloadOptions { CacheDir = cache } });
+            using var train = folder.ReadTrain();
+            using var test = folder.ReadTest();
             double seconds = clock.Elapsed.TotalSeconds;
             int files = train.Count + test.Count;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{phase},{files},{seconds:F2},{files / seconds:F0}"));

@@ -7,7 +7,7 @@ namespace Cifar10;
 /// results.json, eval.json, sweep.json, predict --json, the server's answers): snake_case keys, enums as
 /// lower-case names, and a number that is not finite (a run without a validation set has no best
 /// validation accuracy) as null, since JSON has no NaN; the "NaN" strings of earlier versions still read.</summary>
-public static class JsonFiles
+internal static class JsonFiles
 {
     public static readonly JsonSerializerOptions Options = new()
     {

@@ -26,7 +26,7 @@ public static class PredictCommand
             foreach (var p in predictions)
             {
                 if (parsed.GetValue(json))
-                    console.Out.WriteLine(JsonSerializer.Serialize(Json(p), JsonFiles.Compact));
+                    console.Out.WriteLine(JsonSerializer.Serialize(Json(p)));
                 else if (!p.Succeeded)
                     console.Error.WriteLine($"error: {p.Error}");
                 else
@@ -37,8 +37,9 @@ public static class PredictCommand
         return command;
     }
 
-    /// <summary>The JSON of one answer, as the server's /predict writes it too.</summary>
+    /// <summary>The JSON of one answer, as the server's /predict writes it too; a probability that is not a number
+    /// (a network that diverged) is null, as in the toolkit's files, since JSON has no NaN.</summary>
     public static object Json(Cifar10.Prediction.Prediction p) => p.Succeeded
-        ? new { path = p.Path, top = p.Top.Select(c => new { @class = c.ClassName, probability = Math.Round(c.Probability, 6) }) }
+        ? new { path = p.Path, top = p.Top.Select(c => new { @class = c.ClassName, probability = double.IsFinite(c.Probability) ? Math.Round(c.Probability, 6) : (double?)null }) }
         : new { path = p.Path, error = p.Error };
 }

@@ -9,7 +9,7 @@ namespace Cifar10.Data;
 /// the result validated, so an interrupted or corrupt extraction never leaves a folder that a
 /// later run would trust.
 /// </summary>
-public static class ArchiveExtractor
+internal static class ArchiveExtractor
 {
     /// <summary>
     /// Extracts <paramref name="archivePath"/> so that <paramref name="destinationFolder"/>

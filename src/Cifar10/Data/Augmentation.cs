@@ -4,19 +4,29 @@ using static TorchSharp.torch;
 namespace Cifar10.Data;
 
 /// <summary>How a random crop fills the border it pads: zeros (torchvision's RandomCrop) or a mirror of the image (airbench).</summary>
-public enum PadMode { Zeros, Reflect }
+public enum PadMode
+{
+    /// <summary>Pad with black (zero) pixels.</summary>
+    Zeros,
+    /// <summary>Pad with the image mirrored at its border.</summary>
+    Reflect,
+}
 
 /// <summary>Which training augmentations <see cref="Augmentation.Apply"/> runs. Defaults: crop with padding 4 and flip.</summary>
 public sealed record AugmentOptions
 {
+    /// <summary>Random crops: each image shifted by up to <see cref="Padding"/> pixels in each direction.</summary>
     public bool Crop { get; init; } = true;
+    /// <summary>The crop's padding on each side in pixels: the largest shift.</summary>
     public int Padding { get; init; } = 4;
+    /// <summary>How the crop fills the border it pads.</summary>
     public PadMode PadMode { get; init; } = PadMode.Zeros;
     /// <summary>Random flip with probability 0.5; see <see cref="Augmentation.AlternatingFlip"/> for the alternative.</summary>
     public bool Flip { get; init; } = true;
     /// <summary>Side of the Cutout square in pixels; 0 turns Cutout off.</summary>
     public int Cutout { get; init; } = 0;
 
+    /// <summary>No augmentation at all: every image as it is.</summary>
     public static AugmentOptions None { get; } = new() { Crop = false, Flip = false };
 }
 
@@ -33,6 +43,11 @@ public sealed record AugmentOptions
 /// </remarks>
 public static class Augmentation
 {
+    /// <summary>The augmentations <paramref name="options"/> asks for, in order: crop, flip, Cutout.</summary>
+    /// <param name="batch">uint8 images [N,C,H,W]; left unchanged.</param>
+    /// <param name="options">Which augmentations run.</param>
+    /// <param name="generator">The source of every random choice (seeded per epoch by the trainer, so an epoch is reproducible).</param>
+    /// <returns>A new uint8 batch owned by the caller (a copy when no augmentation runs).</returns>
     public static Tensor Apply(Tensor batch, AugmentOptions options, Generator generator)
     {
         using var scope = NewDisposeScope();

@@ -5,7 +5,7 @@ namespace Cifar10.Data;
 /// last one shorter. Training (over a shuffled order) and evaluation (in order) both use it, so
 /// they agree on how many steps an epoch has.
 /// </summary>
-public static class Batches
+internal static class Batches
 {
     /// <summary>
     /// The (start, length) ranges over <paramref name="count"/> examples. For training,

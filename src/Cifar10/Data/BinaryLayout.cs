@@ -6,7 +6,7 @@ namespace Cifar10.Data;
 /// label byte. CIFAR-10 has one label byte; CIFAR-100 two (coarse, then fine), and which one is the
 /// class is <see cref="LabelIndex"/>.
 /// </summary>
-public sealed record BinaryLayout
+internal sealed record BinaryLayout
 {
     /// <summary>"CIFAR-10", for messages.</summary>
     public required string Name { get; init; }

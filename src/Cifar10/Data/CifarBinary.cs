@@ -9,7 +9,7 @@ namespace Cifar10.Data;
 /// Reads an extracted folder of a <see cref="BinaryLayout"/> (CIFAR-10's cifar-10-batches-bin,
 /// CIFAR-100's cifar-100-binary): its training and test batches and its class names.
 /// </summary>
-public static class CifarBinary
+internal static class CifarBinary
 {
     public static ImageDataset ReadTrain(string folder, BinaryLayout layout) => Read(folder, layout, layout.TrainFiles);
     public static ImageDataset ReadTest(string folder, BinaryLayout layout) => Read(folder, layout, [layout.TestFile]);
@@ -193,6 +193,8 @@ internal static class ClassNames
 }
 
 /// <summary>SHA-256 (lower-case hex) of every file of a data folder, and one hash over all of them.</summary>
+/// <param name="FileSha256">Each file's name and SHA-256.</param>
+/// <param name="CombinedSha256">One SHA-256 over all the files' names and hashes (<see cref="Of"/>): config.json's <c>data_sha256</c>.</param>
 public sealed record DataFingerprint(IReadOnlyDictionary<string, string> FileSha256, string CombinedSha256)
 {
     /// <summary>The combined hash covers the "name sha" lines, so it changes when any file (or name) changes.</summary>

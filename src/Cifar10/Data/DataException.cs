@@ -7,6 +7,9 @@ namespace Cifar10.Data;
 /// </summary>
 public class DataException : Exception
 {
+    /// <summary>A data problem described by <paramref name="message"/> (line breaks are joined into one line).</summary>
+    /// <param name="message">What is wrong, naming the file.</param>
+    /// <param name="inner">The exception that revealed it, if any.</param>
     public DataException(string message, Exception? inner = null)
         : base(Cifar10.OneLine.Of(message), inner) { }
 }
@@ -17,5 +20,8 @@ public class DataException : Exception
 /// </summary>
 public class DownloadException : DataException
 {
+    /// <summary>A failed download described by <paramref name="message"/>.</summary>
+    /// <param name="message">What failed, naming the address.</param>
+    /// <param name="inner">The exception that revealed it, if any.</param>
     public DownloadException(string message, Exception? inner = null) : base(message, inner) { }
 }

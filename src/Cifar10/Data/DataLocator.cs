@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Cifar10.Data;
 
 /// <summary>A validated folder of a binary data set and the SHA-256 of its files.</summary>
-public sealed record LocatedData(string Folder, DataFingerprint Fingerprint);
+internal sealed record LocatedData(string Folder, DataFingerprint Fingerprint);
 
 /// <summary>
 /// Finds a data set in the CIFAR binary format (<see cref="BinaryLayout"/>: CIFAR-10, CIFAR-100) and
@@ -29,7 +29,7 @@ public sealed record LocatedData(string Folder, DataFingerprint Fingerprint);
 /// its archive when it was damaged since. A download is kept under the archive's name only after
 /// it has been extracted and validated, so a file that is no CIFAR-10 archive is never cached.
 /// </remarks>
-public static class DataLocator
+internal static class DataLocator
 {
     /// <summary>The checksums of an extraction, written beside its files when it is made.</summary>
     public const string ChecksumFile = ".cifar10-sha256.json";

@@ -1,23 +1,43 @@
 namespace Cifar10.Data;
 
 /// <summary>Which data set --data holds. Auto: an image folder when the folder has the ImageFolder layout, else CIFAR-10.</summary>
-public enum DatasetKind { Auto, Cifar10, Cifar100, Folder }
+public enum DatasetKind
+{
+    /// <summary>An image folder when --data names a folder with a train/ folder of class folders, else CIFAR-10.</summary>
+    Auto,
+    /// <summary>CIFAR-10 in its binary format (cifar-10-binary.tar.gz or its extracted cifar-10-batches-bin).</summary>
+    Cifar10,
+    /// <summary>CIFAR-100 in its binary format (cifar-100-binary.tar.gz), with the labels of <see cref="LabelKind"/>.</summary>
+    Cifar100,
+    /// <summary>Images in class folders, as torchvision's ImageFolder lays them out: <c>ROOT/train/CLASS/*</c>, optionally <c>ROOT/test/CLASS/*</c>.</summary>
+    Folder,
+}
 
 /// <summary>CIFAR-100's two labellings: 100 fine classes, or their 20 coarse superclasses.</summary>
-public enum LabelKind { Fine, Coarse }
+public enum LabelKind
+{
+    /// <summary>The 100 classes (the usual benchmark).</summary>
+    Fine,
+    /// <summary>The 20 superclasses.</summary>
+    Coarse,
+}
 
 /// <summary>What data a command reads: where (<see cref="Data"/>), which kind, and how its test split is made.</summary>
 public sealed record DataRequest
 {
     /// <summary>--data as given (an archive, a folder holding it, an extracted or image folder), or null for the environment variable, then the cache.</summary>
     public string? Data { get; init; }
+    /// <summary>Which data set <see cref="Data"/> holds; <see cref="DatasetKind.Auto"/> tells from its layout.</summary>
     public DatasetKind Dataset { get; init; } = DatasetKind.Auto;
+    /// <summary>CIFAR-100's labelling; anything but <see cref="LabelKind.Fine"/> for another data set is a <see cref="ConfigException"/>.</summary>
     public LabelKind Labels { get; init; } = LabelKind.Fine;
     /// <summary>Image folders without a test/ folder: how many training images to hold out as the test set (seeded by <see cref="Seed"/>).</summary>
     public int TestSize { get; init; }
     /// <summary>Image folders: leave out (and count) files that cannot be decoded instead of stopping.</summary>
     public bool SkipBadImages { get; init; }
+    /// <summary>The run's seed, from which the held-out test split of <see cref="TestSize"/> is drawn (a stream of its own, so it never coincides with the validation split).</summary>
     public long Seed { get; init; }
+    /// <summary>Where a missing archive is downloaded from and where archives are extracted and image folders cached.</summary>
     public DownloadOptions Download { get; init; } = new();
 }
 
@@ -34,9 +54,13 @@ public abstract class DataSource
     public abstract string Name { get; }
     /// <summary>The folder the data was read from, recorded beside every run's results.</summary>
     public abstract string Folder { get; }
+    /// <summary>The SHA-256 of the data's files (or of an image folder's decoded cache), recorded in config.json so that a run says exactly what it trained on.</summary>
     public abstract DataFingerprint Fingerprint { get; }
+    /// <summary>The class names, in label order: the network's output <c>i</c> is class <c>ClassNames[i]</c>.</summary>
     public abstract IReadOnlyList<string> ClassNames { get; }
+    /// <summary>Reads the whole training split into memory; the caller owns (and disposes) the result.</summary>
     public abstract ImageDataset ReadTrain();
+    /// <summary>Reads the test split into memory; the caller owns (and disposes) the result.</summary>
     public abstract ImageDataset ReadTest();
 
     /// <summary>The statistics a network trained on this data normalises with: CIFAR-10's published ones,

@@ -9,7 +9,7 @@ namespace Cifar10.Data;
 /// "&lt;file&gt;.partial" and are renamed to the final name only once complete and with the
 /// expected MD5, so a crash or a bad download never leaves a file that looks finished.
 /// </summary>
-public static class Downloader
+internal static class Downloader
 {
     internal const string UseLocalDataHint =
         "Pass --data PATH (the .tar.gz archive, a folder holding it, or its extracted folder) or set CIFAR10_DATA (CIFAR100_DATA).";

@@ -16,14 +16,22 @@ namespace Cifar10.Data;
 /// </remarks>
 public sealed class ImageDataset : IDisposable
 {
+    /// <summary>Colour channels of every image: red, green, blue.</summary>
     public const int Channels = 3;
+    /// <summary>The side of every image in pixels.</summary>
     public const int ImageSize = 32;
+    /// <summary>The bytes of one image: 3×32×32, channel by channel (the layout <see cref="Images"/> holds and <see cref="ImageFile.Decode"/> returns).</summary>
     public const int ImageBytes = Channels * ImageSize * ImageSize;
 
+    /// <summary>The images, uint8 [N,3,32,32], owned by this dataset.</summary>
     public Tensor Images { get; }
+    /// <summary>The class of each image, int64 [N], indexing <see cref="ClassNames"/>.</summary>
     public Tensor Labels { get; }
+    /// <summary>The class names, in label order.</summary>
     public IReadOnlyList<string> ClassNames { get; }
+    /// <summary>The number of images.</summary>
     public int Count => (int)Labels.shape[0];
+    /// <summary>The device the tensors are on.</summary>
     public Device Device => Images.device;
 
     /// <summary>Takes ownership of <paramref name="images"/> and <paramref name="labels"/>.</summary>
@@ -66,11 +74,13 @@ public sealed class ImageDataset : IDisposable
             ? new(Images.alias(), Labels.alias(), ClassNames)
             : new(Images.to(device, copy: true), Labels.to(device, copy: true), ClassNames);
 
+    /// <summary>Frees both tensors.</summary>
     public void Dispose()
     {
         Images.Dispose();
         Labels.Dispose();
     }
 
+    /// <summary>The count and device, e.g. "ImageDataset(50000 images on cpu)".</summary>
     public override string ToString() => $"ImageDataset({Count} images on {Device})";
 }

@@ -12,6 +12,7 @@ namespace Cifar10.Data;
 /// </summary>
 public static class ImageFile
 {
+    /// <summary>The side, in pixels, every image is resampled to.</summary>
     public const int Size = 32;
     /// <summary>Larger files are refused rather than read whole into memory.</summary>
     public const long MaxFileBytes = 64L << 20;
@@ -19,10 +20,10 @@ public static class ImageFile
     /// pixels of the size an image decodes at (see <see cref="EncodedImage.DecodeWidth"/>).</summary>
     public const long MaxPixels = 100_000_000;
     /// <summary>Decoded pixels are held as RGBA while an image is resampled.</summary>
-    public const int BytesPerDecodedPixel = 4;
+    internal const int BytesPerDecodedPixel = 4;
     /// <summary>Names this way of decoding: caches of decoded images (image folders) are keyed by it, so a change here
     /// must change it.</summary>
-    public const string DecoderVersion = "skia-over-white-box-32-v2";
+    internal const string DecoderVersion = "skia-over-white-box-32-v2";
 
     /// <summary>Reads a PNG, JPEG, BMP, WebP or GIF (first frame) file of any size and colour mode,
     /// see <see cref="Decode"/>. A missing, special (FIFO, device) or unreadable file is an <see cref="ImageException"/>.</summary>
@@ -102,12 +103,17 @@ public sealed class EncodedImage : IDisposable
         return image;
     }
 
+    /// <summary>The name messages use for the image (its path, or an upload's file name).</summary>
     public string Name { get; }
+    /// <summary>The image's width in pixels, as its header says.</summary>
     public int Width => codec.Info.Width;
+    /// <summary>The image's height in pixels, as its header says.</summary>
     public int Height => codec.Info.Height;
     /// <summary>The size the codec decodes the image at, before it is resampled to 32×32.</summary>
     public int DecodeWidth { get; }
+    /// <summary>The height the codec decodes the image at (see <see cref="DecodeWidth"/>).</summary>
     public int DecodeHeight { get; }
+    /// <summary>The pixels decoded: <see cref="DecodeWidth"/> × <see cref="DecodeHeight"/>; more than <see cref="ImageFile.MaxPixels"/> is refused.</summary>
     public long DecodePixels => (long)DecodeWidth * DecodeHeight;
     /// <summary>The memory decoding takes at its peak: the decoded pixels and the encoded copy the codec reads.</summary>
     public long DecodeBytes => DecodePixels * ImageFile.BytesPerDecodedPixel + data.Size;
@@ -148,6 +154,7 @@ public sealed class EncodedImage : IDisposable
         _ => result.ToString(),
     };
 
+    /// <summary>Frees the codec and the encoded bytes it holds.</summary>
     public void Dispose()
     {
         codec.Dispose();

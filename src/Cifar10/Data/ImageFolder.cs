@@ -6,6 +6,8 @@ using static TorchSharp.torch;
 namespace Cifar10.Data;
 
 /// <summary>Decoding progress of an image folder: files done of all files.</summary>
+/// <param name="Done">The files decoded so far.</param>
+/// <param name="Total">The files to decode.</param>
 public readonly record struct DecodeProgress(int Done, int Total);
 
 /// <summary>
@@ -18,7 +20,7 @@ public readonly record struct DecodeProgress(int Done, int Total);
 /// cache is checksummed, and one that does not match (damaged, or its labels rewritten) is decoded
 /// again too. Symbolic links are followed, but no folder is read twice.
 /// </summary>
-public static class ImageFolder
+internal static class ImageFolder
 {
     public const string TrainFolder = "train", TestFolder = "test";
     /// <summary>The cache's name beside the data.</summary>
@@ -268,7 +270,7 @@ public static class ImageFolder
 }
 
 /// <summary>What a decoded folder's cache records beside its pixels.</summary>
-public sealed record CacheManifest
+internal sealed record CacheManifest
 {
     public string Root { get; init; } = "";
     public IReadOnlyList<string> ClassNames { get; init; } = [];
@@ -283,7 +285,7 @@ public sealed record CacheManifest
 }
 
 /// <summary>A decoded image folder in its cache file; the splits are read from it on demand.</summary>
-public sealed class DecodedFolder(string cacheFile, CacheManifest manifest)
+internal sealed class DecodedFolder(string cacheFile, CacheManifest manifest)
 {
     public CacheManifest Manifest { get; } = manifest;
     /// <summary>The labels (int32) and pixels of every image, the training ones first.</summary>

@@ -10,6 +10,8 @@ namespace Cifar10.Data;
 /// statistics, so its checkpoint records them. Training batches are augmented on uint8 first and
 /// normalised afterwards; evaluation batches are only normalised.
 /// </summary>
+/// <param name="Mean">The mean of each channel (red, green, blue), as a fraction of 255.</param>
+/// <param name="Std">The standard deviation of each channel, as a fraction of 255.</param>
 public sealed record Normalization(IReadOnlyList<float> Mean, IReadOnlyList<float> Std)
 {
     /// <summary>The CIFAR-10 training set's statistics, as everyone uses them.</summary>
@@ -54,8 +56,10 @@ public sealed record Normalization(IReadOnlyList<float> Mean, IReadOnlyList<floa
         return x.clamp_(0f, 1f).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Equal when both hold the same means and standard deviations (the lists compared by value, not by reference).</summary>
     public bool Equals(Normalization? other) => other is not null && Mean.SequenceEqual(other.Mean) && Std.SequenceEqual(other.Std);
 
+    /// <summary>A hash consistent with <see cref="Equals(Normalization)"/>.</summary>
     public override int GetHashCode() => HashCode.Combine(Mean[0], Std[0]);
 
     // [3,1,1] so it broadcasts over [3,H,W] and [N,3,H,W] alike.

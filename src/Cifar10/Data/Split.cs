@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace Cifar10.Data;
 
+/// <summary>Splits a training set into the images a network trains on and those held out to validate it.</summary>
 public static class Split
 {
     /// <summary>

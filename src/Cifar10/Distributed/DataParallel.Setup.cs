@@ -6,7 +6,7 @@ namespace Cifar10.Distributed;
 
 /// <summary>How the ranks prepare a run together: rank 0 alone does what touches the run folder, and every failure
 /// during the preparation ends every rank alike (one error line, from rank 0) instead of leaving some waiting.</summary>
-public sealed partial class DataParallel
+internal sealed partial class DataParallel
 {
     enum Outcome : byte { Done, Usage, Interrupted, Failure }
 

@@ -22,7 +22,7 @@ namespace Cifar10.Distributed;
 /// statistics are rank 0's after every epoch, and evaluation is sharded and summed.</item>
 /// </list>
 /// </summary>
-public sealed partial class DataParallel
+internal sealed partial class DataParallel
 {
     /// <summary>Training in this process alone.</summary>
     public static DataParallel SingleProcess { get; } = new(SingleProcessWorld.Instance);

@@ -11,7 +11,7 @@ namespace Cifar10.Distributed;
 /// past MPI's int count), and copied back. One call per step instead of one per tensor: a network's hundred
 /// small tensors would each pay the network's latency.
 /// </summary>
-public sealed class GradientAverager : IDisposable
+internal sealed class GradientAverager : IDisposable
 {
     readonly ICommunicator world;
     readonly Parameter[] parameters;

@@ -5,7 +5,7 @@ namespace Cifar10.Distributed;
 /// training is built from. Every rank calls the same operations in the same order; each returns once every
 /// rank has called it.
 /// </summary>
-public interface ICommunicator
+internal interface ICommunicator
 {
     /// <summary>This process's number, 0 to <see cref="Size"/> − 1; rank 0 writes the run folder and prints.</summary>
     int Rank { get; }
@@ -24,7 +24,7 @@ public interface ICommunicator
 }
 
 /// <summary>One process alone: every collective is the identity.</summary>
-public sealed class SingleProcessWorld : ICommunicator
+internal sealed class SingleProcessWorld : ICommunicator
 {
     public static SingleProcessWorld Instance { get; } = new();
 

@@ -7,7 +7,7 @@ namespace Cifar10.Distributed;
 /// process exits: a barrier and MPI_Finalize normally, MPI_Abort when this rank failed on its own (<see cref="AbortAtExit"/>),
 /// which makes the launcher end every other rank instead of leaving them waiting in a collective for this one.
 /// </summary>
-public sealed unsafe class MpiCommunicator : ICommunicator
+internal sealed unsafe class MpiCommunicator : ICommunicator
 {
     /// <summary>MPI takes counts as int; larger buffers go in pieces of this many elements.</summary>
     const int MaxCount = 1 << 30;

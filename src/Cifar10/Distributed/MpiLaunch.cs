@@ -4,6 +4,9 @@ using Cifar10.Training;
 namespace Cifar10.Distributed;
 
 /// <summary>What config.json records of a distributed run: the world, the MPI library, and each rank's host and threads.</summary>
+/// <param name="WorldSize">The number of processes (ranks).</param>
+/// <param name="Library">The MPI library, as it names itself.</param>
+/// <param name="Ranks">Each rank's machine and threads, in rank order.</param>
 public sealed record DistributedInfo(int WorldSize, string Library, IReadOnlyList<RankInfo> Ranks)
 {
     /// <summary>One line on the world for the run's log, with a warning where a rank has more threads than cores to run them.</summary>
@@ -21,6 +24,10 @@ public sealed record DistributedInfo(int WorldSize, string Library, IReadOnlyLis
 }
 
 /// <summary>One rank's machine, its libtorch threads, and the cores it may run on (its launcher's binding).</summary>
+/// <param name="Rank">The rank, 0 to the world size − 1.</param>
+/// <param name="Host">Its machine's name.</param>
+/// <param name="Threads">Its libtorch threads.</param>
+/// <param name="Cores">The cores it may run on.</param>
 public sealed record RankInfo(int Rank, string Host, int Threads, int Cores);
 
 /// <summary>
@@ -42,7 +49,7 @@ public static class MpiLaunch
     /// The world of a run in <paramref name="mode"/>: this process alone (off; auto without a launcher), or MPI's.
     /// A usage error (exit 2) when MPI is asked for and cannot be had: no launcher, or no library.
     /// </summary>
-    public static DataParallel Start(DistributedMode mode) => Start(mode, Environment.GetEnvironmentVariable);
+    internal static DataParallel Start(DistributedMode mode) => Start(mode, Environment.GetEnvironmentVariable);
 
     internal static DataParallel Start(DistributedMode mode, Func<string, string?> environment)
     {
@@ -72,19 +79,19 @@ public static class MpiLaunch
     }
 
     /// <summary>
-    /// The libtorch threads of every rank: its <paramref name="requested"/> count when given; else the same count
+    /// The libtorch threads of every rank: its requested count when given; else the same count
     /// on every rank (a thread count can change how an update rounds, and the ranks' weights must stay identical
     /// to the bit): the smallest fair share, over the ranks, of a machine's cores among the ranks on it, never more
     /// than the cores a rank may run on (a launcher that binds each rank to one core gives it one).
     /// </summary>
-    public static int[] ThreadsOfEachRank(IReadOnlyList<(int Requested, int FairShare)> ranks)
+    internal static int[] ThreadsOfEachRank(IReadOnlyList<(int Requested, int FairShare)> ranks)
     {
         int common = Math.Max(1, ranks.Min(r => r.FairShare));
         return ranks.Select(r => r.Requested > 0 ? r.Requested : common).ToArray();
     }
 
     /// <summary>The threads this rank uses (<see cref="ThreadsOfEachRank"/>), and with MPI what config.json records of the world.</summary>
-    public static (int Threads, DistributedInfo? Info) Describe(DataParallel parallel, int requestedThreads)
+    internal static (int Threads, DistributedInfo? Info) Describe(DataParallel parallel, int requestedThreads)
     {
         if (parallel.World is not MpiCommunicator mpi) return (requestedThreads, null);
         const int Facts = 3; // requested threads, fair share of the machine, cores this rank may run on

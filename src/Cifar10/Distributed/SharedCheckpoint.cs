@@ -5,7 +5,7 @@ namespace Cifar10.Distributed;
 /// its files received over MPI, so the run folder need not be on a file system every machine sees. The copy
 /// is deleted on dispose.
 /// </summary>
-public sealed class SharedCheckpoint : IDisposable
+internal sealed class SharedCheckpoint : IDisposable
 {
     readonly string? copy;
 

@@ -7,6 +7,14 @@ namespace Cifar10.Evaluation;
 
 /// <summary>Everything one pass over a labelled set tells: loss, accuracy, the confusion matrix,
 /// each image's prediction (for the reports' sample grids) and the class probabilities it came from.</summary>
+/// <param name="Loss">The mean cross-entropy (negative log-probability of the true class) over the images.</param>
+/// <param name="Accuracy">The share of images whose most probable class is the true one, 0 to 1.</param>
+/// <param name="Confusion">Counts [true class, predicted class].</param>
+/// <param name="TrueLabels">Each image's true class, in the set's order.</param>
+/// <param name="Predictions">Each image's predicted (most probable) class.</param>
+/// <param name="Confidences">Each image's probability of its predicted class.</param>
+/// <param name="ClassNames">The class names, in label order.</param>
+/// <param name="Probabilities">Every image's class probabilities, one row of <c>ClassNames.Count</c> per image.</param>
 public sealed record EvaluationResult(
     double Loss,
     double Accuracy,
@@ -20,6 +28,7 @@ public sealed record EvaluationResult(
     /// <summary>The probability below which a true class counts as this certain a miss in the loss (log 0 is infinite).</summary>
     const double SmallestProbability = 1e-12;
 
+    /// <summary>The number of images evaluated.</summary>
     public int Count => Predictions.Length;
 
     /// <summary>Each true class's correct and total counts and accuracy (NaN for a class with no images).</summary>
@@ -64,6 +73,7 @@ public sealed record EvaluationResult(
 /// <summary>Which views of each image are averaged at test time.</summary>
 public enum TestTimeAugmentation
 {
+    /// <summary>The image alone.</summary>
     None,
     /// <summary>The image and its mirror, equally weighted.</summary>
     Mirror,
@@ -73,6 +83,10 @@ public enum TestTimeAugmentation
     MirrorTranslate,
 }
 
+/// <summary>
+/// Measures a network on a labelled set: loss, accuracy, per-class accuracy and the confusion matrix, optionally
+/// with test-time augmentation. Validation, the test evaluation of a run, <c>eval</c> and the reports all measure here.
+/// </summary>
 public static class Evaluator
 {
     /// <summary>

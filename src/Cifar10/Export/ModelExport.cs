@@ -11,7 +11,14 @@ using static TorchSharp.torch;
 
 namespace Cifar10.Export;
 
-public enum ExportFormat { Pt, Onnx }
+/// <summary>The file formats a trained network is exported to.</summary>
+public enum ExportFormat
+{
+    /// <summary>A PyTorch state_dict (<c>torch.save</c>'s zip format) with the PyTorch originals' names and shapes.</summary>
+    Pt,
+    /// <summary>An ONNX model (opset 17) that takes uint8 images and returns logits and probabilities.</summary>
+    Onnx,
+}
 
 /// <summary>
 /// A trained network out of the toolkit and back in: as a PyTorch state_dict file whose names and
@@ -30,7 +37,7 @@ public static class ModelExport
     /// Exports a checkpoint (or a run folder's best, else last); returns the file written. Without
     /// <paramref name="output"/> the file goes beside the checkpoint: model.pt or model.onnx. An existing
     /// file is replaced only with <paramref name="replace"/>, and never one the checkpoint or its run reads
-    /// back (<see cref="OutputFiles"/>); a cancelled export leaves no file behind.
+    /// back; a cancelled export leaves no file behind.
     /// </summary>
     public static string Export(string checkpoint, ExportFormat format, string? output = null, bool replace = false,
                                 CancellationToken cancellation = default)
@@ -63,7 +70,7 @@ public static class ModelExport
     /// <summary>
     /// Loads a PyTorch state_dict file into <paramref name="model"/>, by the original names, all or nothing:
     /// every tensor must be there with its shape, and nothing else. The error lists what is missing,
-    /// unexpected and mis-shaped; it comes before any tensor data is read (see <see cref="StateDictFile"/>).
+    /// unexpected and mis-shaped; it comes before any tensor data is read.
     /// </summary>
     public static void LoadPyTorch(nn.Module model, string path)
     {

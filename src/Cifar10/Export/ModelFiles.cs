@@ -15,6 +15,7 @@ public enum ModelFileKind
     Onnx,
     /// <summary>One of the files of a checkpoint folder (model.bin, optimizer.bin, state.json).</summary>
     CheckpointPart,
+    /// <summary>Any other file.</summary>
     Other,
 }
 
@@ -24,8 +25,10 @@ public enum ModelFileKind
 /// </summary>
 public static class ModelFiles
 {
+    /// <summary>The extension of ONNX files: a file with it counts as ONNX whatever its first bytes.</summary>
     public const string OnnxExtension = ".onnx";
 
+    /// <summary>What <paramref name="path"/> is, from its name and first bytes; an unreadable file is a <see cref="CheckpointException"/>.</summary>
     public static ModelFileKind Kind(string path)
     {
         if (!File.Exists(path)) return ModelFileKind.NotAFile;
@@ -53,12 +56,13 @@ public static class ModelFiles
         return ModelFileKind.Other;
     }
 
+    /// <summary>Whether <paramref name="path"/> is an ONNX model (which <see cref="Prediction.ImageClassifier.Open"/> runs on ONNX Runtime).</summary>
     public static bool IsOnnx(string path) => Kind(path) == ModelFileKind.Onnx;
 
     static string FolderOf(string path) => Path.GetDirectoryName(path) is { Length: > 0 } folder ? folder : ".";
 
     /// <summary>Why <paramref name="path"/>, an existing file, is not a checkpoint, and what to do with it; one line.</summary>
-    public static string NotACheckpoint(string path) => Kind(path) switch
+    internal static string NotACheckpoint(string path) => Kind(path) switch
     {
         ModelFileKind.CheckpointPart =>
             $"{path} is a file of the checkpoint {FolderOf(path)}; pass the folder itself (or its run folder) as --checkpoint",

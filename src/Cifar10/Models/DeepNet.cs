@@ -20,7 +20,9 @@ public sealed class DeepNet : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExpo
     /// <summary>What the convolutions and linear layers compute in (<see cref="IMixedPrecision"/>).</summary>
     public ScalarType ComputeType { get; set; } = ScalarType.Float32;
 
+    /// <summary>The dropout after the first fully connected layer, as the write-up has it.</summary>
     public const double DefaultDropout1 = 0.3;
+    /// <summary>The dropout after the third fully connected layer.</summary>
     public const double DefaultDropout2 = 0.1;
 
     // 72 channels on the 4×4 map the eight unpadded convolutions and one pool leave.
@@ -46,6 +48,8 @@ public sealed class DeepNet : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExpo
     private readonly Linear fc4;
     private readonly Linear fc5;
 
+    /// <summary>The network, freshly initialised (from the global random state: seed it first for a reproducible start).</summary>
+    /// <param name="numClasses">The number of classes: the width of the logits.</param>
     /// <param name="dropout1">Dropout after fc1 (default 0.3).</param>
     /// <param name="dropout2">Dropout after fc3 (default 0.1).</param>
     public DeepNet(int numClasses = 10, double dropout1 = DefaultDropout1, double dropout2 = DefaultDropout2)
@@ -79,6 +83,7 @@ public sealed class DeepNet : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExpo
         RegisterComponents();
     }
 
+    /// <summary>Logits [N, classes] of images [N,3,32,32] normalised with their training statistics.</summary>
     public override Tensor forward(Tensor input)
     {
         // NHWC: with its 20, 24 and 40 channels the network would otherwise read stale memory in libtorch's NCHW convolutions.
@@ -118,6 +123,7 @@ public sealed class DeepNet : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExpo
         return fc5.call(x);
     }
 
+    /// <inheritdoc/>
     public string ExportOnnx(OnnxGraph g, string x)
     {
         x = g.Relu(g.Module(bn1, g.Module(conv1, x)));

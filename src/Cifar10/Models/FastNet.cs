@@ -25,6 +25,7 @@ public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAw
     /// <summary>airbench trains the whitening bias for the first 3 of its 10 epochs.</summary>
     public const double WhiteningBiasEpochFraction = 0.3;
 
+    /// <summary>The side of the patches the frozen whitening convolution sees.</summary>
     public const int WhiteningKernel = 2;
     /// <summary>Twice the patch dimension: every whitening direction appears with both signs, so GELU loses nothing.</summary>
     public const int WhiteningWidth = 2 * 3 * WhiteningKernel * WhiteningKernel;
@@ -36,6 +37,8 @@ public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAw
     private readonly FastBlock block1, block2, block3;
     private readonly Linear head;
 
+    /// <summary>The network with untrained whitening filters: <see cref="IDataInitialized"/> computes them from the training images.</summary>
+    /// <param name="numClasses">The number of classes: the width of the logits.</param>
     public FastNet(int numClasses = 10) : base(nameof(FastNet))
     {
         ModelGuards.RequireClasses(numClasses);
@@ -60,6 +63,7 @@ public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAw
         set => whiten.bias!.requires_grad = value;
     }
 
+    /// <summary>The whitening convolution's filters (frozen): the eigenvectors of the training patches' covariance, each divided by the square root of its eigenvalue.</summary>
     public Parameter WhiteningWeight => whiten.weight;
 
     int IDataInitialized.InitializationImages => WhiteningImages;
@@ -74,6 +78,7 @@ public sealed class FastNet : Module<Tensor, Tensor>, IDataInitialized, IEpochAw
     /// <summary>Whether the whitening bias trains in 1-based <paramref name="epoch"/>: during the first 30% of the epochs.</summary>
     public static bool WhiteningBiasTrainedIn(int epoch, int epochs) => epoch - 1 < (int)Math.Round(WhiteningBiasEpochFraction * epochs);
 
+    /// <summary>Logits [N, classes] of normalised images [N,3,H,W] of any side from 9 pixels on (<see cref="IAnyImageSize"/>).</summary>
     public override Tensor forward(Tensor input)
     {
         // Intermediates die here rather than with the caller's step scope: autograd keeps what the

@@ -16,6 +16,9 @@ public abstract class LayerStack : Module<Tensor, Tensor>, IMixedPrecision, IOnn
 
     private readonly Module<Tensor, Tensor>[] layers;
 
+    /// <summary>Registers <paramref name="layers"/> under "0", "1", … in order.</summary>
+    /// <param name="name">The module's name (the network's class name), shown by summaries.</param>
+    /// <param name="layers">The layers, at least one, in execution order.</param>
     protected LayerStack(string name, IReadOnlyList<Module<Tensor, Tensor>> layers) : base(name)
     {
         if (layers.Count == 0)
@@ -32,6 +35,7 @@ public abstract class LayerStack : Module<Tensor, Tensor>, IMixedPrecision, IOnn
     /// <summary>The layers in execution order.</summary>
     public IReadOnlyList<Module<Tensor, Tensor>> Layers => layers;
 
+    /// <summary>The layers applied in order to <paramref name="input"/> (channels-last in memory, as the convolutions run fastest).</summary>
     public override Tensor forward(Tensor input)
     {
         var x = MemoryFormat.ChannelsLast(input);
@@ -41,5 +45,6 @@ public abstract class LayerStack : Module<Tensor, Tensor>, IMixedPrecision, IOnn
         return x;
     }
 
+    /// <inheritdoc/>
     public string ExportOnnx(OnnxGraph graph, string input) => layers.Aggregate(input, (x, layer) => graph.Module(layer, x));
 }

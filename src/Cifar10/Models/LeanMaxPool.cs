@@ -13,7 +13,7 @@ namespace Cifar10.Models;
 /// scattered to those positions, the same values libtorch computes (ties included: the same position
 /// is kept). Without gradients it is plain max_pool2d.
 /// </summary>
-public static class LeanMaxPool
+internal static class LeanMaxPool
 {
     public static Tensor Apply(Tensor input, long kernel)
     {

@@ -16,22 +16,31 @@ public sealed record ModelOptions(int NumClasses = 10, double? Dropout = null, i
 /// </summary>
 public sealed record ModelInfo
 {
+    /// <summary>The name <c>--model</c> takes and config.json records: lower case, no spaces, commas, '=' or '/'.</summary>
     public required string Name { get; init; }
+    /// <summary>One line on the network's layers, for <c>cifar10 models</c>.</summary>
     public string Description { get; init; } = "";
+    /// <summary>Where the network comes from (a write-up, a repository and file).</summary>
     public string Source { get; init; } = "";
+    /// <summary>The test accuracy its source reports, as text.</summary>
     public string ReportedAccuracy { get; init; } = "not reported";
     /// <summary>The recipe (<c>Training.Recipes</c>) `train` starts from for this network.</summary>
     public string DefaultRecipe { get; init; } = "classic";
+    /// <summary>Whether the network takes a dropout probability (<see cref="ModelOptions.Dropout"/>, <c>--dropout</c>).</summary>
     public bool HasDropout { get; init; }
     /// <summary>The depths the network accepts, or null when it has no depth option.</summary>
     public (int Min, int Max)? Depths { get; init; }
+    /// <summary>Whether the network takes a depth (<see cref="ModelOptions.Depth"/>, <c>--depth</c>).</summary>
     public bool HasDepth => Depths is not null;
     /// <summary>The class the factory builds, so capabilities can be known without building one.</summary>
     public required Type NetworkType { get; init; }
+    /// <summary>Builds a freshly initialised network from its options; <see cref="Create"/> checks the options first.</summary>
     public required Func<ModelOptions, nn.Module<Tensor, Tensor>> Factory { get; init; }
 
+    /// <summary>Whether the network can compute in bfloat16 (it implements <see cref="IMixedPrecision"/>): <c>--precision bf16</c>, and <c>auto</c> on a CPU where that is faster.</summary>
     public bool SupportsBf16 => typeof(IMixedPrecision).IsAssignableFrom(NetworkType);
 
+    /// <summary>Whether the network takes images smaller than 32×32 (it implements <see cref="IAnyImageSize"/>): <c>--low-res</c>.</summary>
     public bool AcceptsAnyImageSize => typeof(IAnyImageSize).IsAssignableFrom(NetworkType);
 
     /// <summary>An entry for the network <typeparamref name="TNetwork"/>; add description, source and options with <c>with</c>.</summary>
@@ -124,8 +133,10 @@ public static class ModelCatalog
     /// <summary>The names of all networks, comma-separated (for help texts and errors).</summary>
     public static string Names => NamesWhere(_ => true);
 
+    /// <summary>The names of the networks that satisfy <paramref name="predicate"/>, comma-separated (for messages).</summary>
     public static string NamesWhere(Func<ModelInfo, bool> predicate) => string.Join(", ", All.Where(predicate).Select(e => e.Name));
 
+    /// <summary>Whether a network of that name (ignoring case) is registered.</summary>
     public static bool Contains(string name) => Find(name) is not null;
 
     /// <summary>Looks a network up by name, ignoring case; <see cref="ConfigException"/> names the choices when there is none.</summary>

@@ -1,7 +1,7 @@
 namespace Cifar10.Models;
 
 /// <summary>Argument checks shared by the network constructors, so every model fails the same way.</summary>
-public static class ModelGuards
+internal static class ModelGuards
 {
     internal static void RequireClasses(int numClasses)
     {

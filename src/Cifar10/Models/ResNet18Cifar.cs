@@ -11,7 +11,7 @@ using static TorchSharp.torch.nn;
 namespace Cifar10.Models;
 
 /// <summary>
-/// conv 3×3 64 + BN + ReLU at 32×32, four stages of two <see cref="BasicBlock"/>s (64, 128, 256, 512 channels;
+/// conv 3×3 64 + BN + ReLU at 32×32, four stages of two BasicBlocks (64, 128, 256, 512 channels;
 /// stride 2 from the second stage: 32→16→8→4), average pool 4, Linear(512, classes).
 /// </summary>
 public sealed class ResNet18Cifar : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExportable
@@ -29,6 +29,8 @@ public sealed class ResNet18Cifar : Module<Tensor, Tensor>, IMixedPrecision, IOn
     private readonly Sequential layer4;
     private readonly Linear linear;
 
+    /// <summary>The network, freshly initialised (from the global random state: seed it first for a reproducible start).</summary>
+    /// <param name="numClasses">The number of classes: the width of the logits.</param>
     public ResNet18Cifar(int numClasses = 10) : base(nameof(ResNet18Cifar))
     {
         ModelGuards.RequireClasses(numClasses);
@@ -46,6 +48,7 @@ public sealed class ResNet18Cifar : Module<Tensor, Tensor>, IMixedPrecision, IOn
         RegisterComponents();
     }
 
+    /// <summary>Logits [N, classes] of images [N,3,32,32] normalised with their training statistics.</summary>
     public override Tensor forward(Tensor input)
     {
         var x = conv1.call(MemoryFormat.ChannelsLast(input));
@@ -61,6 +64,7 @@ public sealed class ResNet18Cifar : Module<Tensor, Tensor>, IMixedPrecision, IOn
         return linear.call(x);
     }
 
+    /// <inheritdoc/>
     public string ExportOnnx(OnnxGraph g, string x)
     {
         x = g.Relu(g.Module(bn1, g.Module(conv1, x)));
@@ -72,7 +76,7 @@ public sealed class ResNet18Cifar : Module<Tensor, Tensor>, IMixedPrecision, IOn
     /// Two 3×3 conv-BN layers plus a shortcut: identity (an empty Sequential, as in the original) or a
     /// 1×1 conv-BN projection when the block changes stride or width.
     /// </summary>
-    public sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
+    internal sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
     {
         private readonly Conv2d conv1;
         private readonly BatchNorm2d bn1;

@@ -11,7 +11,7 @@ using static TorchSharp.torch.nn;
 namespace Cifar10.Models;
 
 /// <summary>
-/// conv 7×7/2 + BN + ReLU, max-pool 3×3/2, four stages of two <see cref="BasicBlock"/>s (64…512 channels),
+/// conv 7×7/2 + BN + ReLU, max-pool 3×3/2, four stages of two BasicBlocks (64…512 channels),
 /// adaptive average pool to 1×1, fc. On 32×32 input the stem leaves an 8×8 map, so layer4 works at 1×1.
 /// </summary>
 public sealed class ResNet18ImageNet : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExportable
@@ -32,6 +32,8 @@ public sealed class ResNet18ImageNet : Module<Tensor, Tensor>, IMixedPrecision, 
     private readonly AdaptiveAvgPool2d avgpool;
     private readonly Linear fc;
 
+    /// <summary>The network, freshly initialised (from the global random state: seed it first for a reproducible start).</summary>
+    /// <param name="numClasses">The number of classes: the width of the logits.</param>
     public ResNet18ImageNet(int numClasses = 10) : base(nameof(ResNet18ImageNet))
     {
         ModelGuards.RequireClasses(numClasses);
@@ -52,6 +54,7 @@ public sealed class ResNet18ImageNet : Module<Tensor, Tensor>, IMixedPrecision, 
         InitialiseLikeTorchvision();
     }
 
+    /// <summary>Logits [N, classes] of images [N,3,32,32] normalised with their training statistics.</summary>
     public override Tensor forward(Tensor input)
     {
         var x = conv1.call(MemoryFormat.ChannelsLast(input));
@@ -67,6 +70,7 @@ public sealed class ResNet18ImageNet : Module<Tensor, Tensor>, IMixedPrecision, 
         return fc.call(x);
     }
 
+    /// <inheritdoc/>
     public string ExportOnnx(OnnxGraph g, string x)
     {
         x = g.Module(maxpool, g.Relu(g.Module(bn1, g.Module(conv1, x))));
@@ -100,7 +104,7 @@ public sealed class ResNet18ImageNet : Module<Tensor, Tensor>, IMixedPrecision, 
     /// torchvision's BasicBlock: one ReLU module used twice, and an optional <c>downsample</c> projection
     /// (null, hence unregistered, when the block keeps stride and width).
     /// </summary>
-    public sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
+    internal sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
     {
         private readonly Conv2d conv1;
         private readonly BatchNorm2d bn1;

@@ -27,6 +27,8 @@ public sealed class SimpleNet : Module<Tensor, Tensor>, IMixedPrecision, IOnnxEx
     private readonly Linear fc2;
     private readonly Linear fc3;
 
+    /// <summary>The network, freshly initialised (from the global random state: seed it first for a reproducible start).</summary>
+    /// <param name="numClasses">The number of classes: the width of the logits.</param>
     public SimpleNet(int numClasses = 10) : base(nameof(SimpleNet))
     {
         ModelGuards.RequireClasses(numClasses);
@@ -42,6 +44,7 @@ public sealed class SimpleNet : Module<Tensor, Tensor>, IMixedPrecision, IOnnxEx
         RegisterComponents();
     }
 
+    /// <summary>Logits [N, classes] of images [N,3,32,32] normalised with their training statistics.</summary>
     public override Tensor forward(Tensor input)
     {
         // call() rather than forward() on children so that forward hooks (ModelSummary) fire.
@@ -60,6 +63,7 @@ public sealed class SimpleNet : Module<Tensor, Tensor>, IMixedPrecision, IOnnxEx
         return fc3.call(x);
     }
 
+    /// <inheritdoc/>
     public string ExportOnnx(OnnxGraph g, string x)
     {
         x = g.Module(pool1, g.Relu(g.Module(conv1, x)));

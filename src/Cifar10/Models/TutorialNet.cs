@@ -11,12 +11,18 @@ namespace Cifar10.Models;
 /// <summary><c>depth</c> blocks of conv 3×3 (padding 1) + ReLU + max-pool 2, then Flatten and one Linear.</summary>
 public sealed class TutorialNet : LayerStack
 {
+    /// <summary>The fewest conv blocks (the tutorial's two-layer network).</summary>
     public const int MinDepth = 2;
+    /// <summary>The most conv blocks: four halvings leave a 2×2 map.</summary>
     public const int MaxDepth = 4;
+    /// <summary>The depth when none is given.</summary>
     public const int DefaultDepth = 3;
 
     private static readonly int[] Channels = [16, 32, 64, 128];
 
+    /// <summary>The network with <paramref name="depth"/> conv blocks of 16, 32, 64 and 128 channels.</summary>
+    /// <param name="numClasses">The number of classes: the width of the logits.</param>
+    /// <param name="depth">Conv blocks, <see cref="MinDepth"/> to <see cref="MaxDepth"/>.</param>
     public TutorialNet(int numClasses = 10, int depth = DefaultDepth)
         : base(nameof(TutorialNet), BuildLayers(numClasses, depth))
     {

@@ -23,6 +23,8 @@ public sealed class Vgg16 : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExport
     private readonly Sequential features;
     private readonly Linear classifier;
 
+    /// <summary>The network, freshly initialised (from the global random state: seed it first for a reproducible start).</summary>
+    /// <param name="numClasses">The number of classes: the width of the logits.</param>
     public Vgg16(int numClasses = 10) : base(nameof(Vgg16))
     {
         ModelGuards.RequireClasses(numClasses);
@@ -34,6 +36,7 @@ public sealed class Vgg16 : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExport
         RegisterComponents();
     }
 
+    /// <summary>Logits [N, classes] of images [N,3,32,32] normalised with their training statistics.</summary>
     public override Tensor forward(Tensor input)
     {
         var x = features.call(MemoryFormat.ChannelsLast(input));
@@ -41,6 +44,7 @@ public sealed class Vgg16 : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExport
         return classifier.call(x);
     }
 
+    /// <inheritdoc/>
     public string ExportOnnx(OnnxGraph g, string x) => g.Module(classifier, g.Flatten(g.Module(features, x)));
 
     private static Sequential MakeLayers(IEnumerable<int> config)

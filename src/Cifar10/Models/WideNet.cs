@@ -27,8 +27,12 @@ namespace Cifar10.Models;
 /// </remarks>
 public sealed class WideNet : LayerStack
 {
+    /// <summary>The dropout before the last linear layer when none is given.</summary>
     public const double DefaultDropout = 0.5;
 
+    /// <summary>The 23-layer stack.</summary>
+    /// <param name="numClasses">The number of classes: the width of the logits.</param>
+    /// <param name="dropout">The dropout probability before the last linear layer, in [0, 1).</param>
     public WideNet(int numClasses = 10, double dropout = DefaultDropout)
         : base(nameof(WideNet), BuildLayers(numClasses, dropout))
     {

@@ -27,19 +27,22 @@ public sealed class OnnxGraph
     readonly GraphProto graph = new() { Name = "cifar10" };
     int next;
 
+    /// <summary>An empty graph; <see cref="Export.ModelExport.SaveOnnx"/> makes one per export.</summary>
+    internal OnnxGraph() { }
+
     string Fresh(string hint) => $"{hint}_{next++}";
 
-    public GraphProto Proto => graph;
+    internal GraphProto Proto => graph;
 
     /// <summary>A graph input: float32 or uint8 [batch, channels, height, width] with a dynamic batch dimension.</summary>
-    public string Input(string name, TensorProto.Types.DataType type, long channels, long height, long width)
+    internal string Input(string name, TensorProto.Types.DataType type, long channels, long height, long width)
     {
         graph.Input.Add(Value(name, type, [null, channels, height, width]));
         return name;
     }
 
     /// <summary>A graph output [batch, features].</summary>
-    public void Output(string value, string name, long features)
+    internal void Output(string value, string name, long features)
     {
         var output = Node("Identity", [value], name: name);
         graph.Output.Add(Value(output, TensorProto.Types.DataType.Float, [null, features]));
@@ -69,6 +72,7 @@ public sealed class OnnxGraph
         return proto.Name;
     }
 
+    /// <summary>A float32 constant of <paramref name="values"/> in <paramref name="shape"/> (an empty shape for a scalar); <paramref name="hint"/> starts its name.</summary>
     public string Constant(float[] values, long[] shape, string hint)
     {
         using var t = tensor(values).reshape(shape);
@@ -117,6 +121,7 @@ public sealed class OnnxGraph
 
     // ---- the operators the networks use
 
+    /// <summary>ReLU of <paramref name="x"/>.</summary>
     public string Relu(string x) => Node("Relu", [x]);
 
     /// <summary>Exact GELU: x · ½(1 + erf(x/√2)), as TorchSharp's default.</summary>
@@ -129,20 +134,26 @@ public sealed class OnnxGraph
         return Node("Mul", [half, onePlus]);
     }
 
+    /// <summary>The element-wise sum (with broadcasting) of <paramref name="a"/> and <paramref name="b"/>, as a residual connection adds.</summary>
     public string Add(string a, string b) => Node("Add", [a, b]);
 
+    /// <summary><paramref name="x"/> multiplied by the constant <paramref name="factor"/>.</summary>
     public string Scale(string x, double factor) => Node("Mul", [x, Constant([(float)factor], [], "scale")]);
 
+    /// <summary>[batch, ...] to [batch, features], as <c>x.flatten(1)</c>.</summary>
     public string Flatten(string x) => Node("Flatten", [x], Attributes(("axis", 1L)));
 
+    /// <summary>Max-pooling over square windows of <paramref name="kernel"/>, with the stride of the kernel unless given, as <c>max_pool2d</c>.</summary>
     public string MaxPool(string x, long kernel, long? stride = null, long padding = 0) =>
         Node("MaxPool", [x], Attributes(("kernel_shape", new[] { kernel, kernel }), ("strides", new[] { stride ?? kernel, stride ?? kernel }),
                                         ("pads", new[] { padding, padding, padding, padding })));
 
+    /// <summary>Average pooling over square windows, padding counted as zeros, as <c>avg_pool2d</c>.</summary>
     public string AveragePool(string x, long kernel, long? stride = null, long padding = 0) =>
         Node("AveragePool", [x], Attributes(("kernel_shape", new[] { kernel, kernel }), ("strides", new[] { stride ?? kernel, stride ?? kernel }),
                                             ("pads", new[] { padding, padding, padding, padding }), ("count_include_pad", 1L)));
 
+    /// <summary>A 2-D convolution with <paramref name="weight"/> [out, in/groups, kh, kw] and an optional bias, as <c>conv2d</c>.</summary>
     public string Conv(string x, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] dilation, long groups)
     {
         var inputs = new List<string> { x, Constant(weight, "conv_weight") };
@@ -195,7 +206,7 @@ public sealed class OnnxGraph
     };
 
     /// <summary>The model: the graph with its operator set, producer and metadata.</summary>
-    public ModelProto ToModel(IReadOnlyDictionary<string, string> metadata, string producerVersion)
+    internal ModelProto ToModel(IReadOnlyDictionary<string, string> metadata, string producerVersion)
     {
         var model = new ModelProto
         {

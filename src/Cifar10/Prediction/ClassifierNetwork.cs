@@ -21,6 +21,7 @@ public sealed class ClassifierNetwork : nn.Module<Tensor, Tensor>
     /// <summary>The "normalisation" that leaves pixel values as they are: mean 0, std 1/255.</summary>
     public static Normalization InputNormalization { get; } = new([0f, 0f, 0f], [1f / 255, 1f / 255, 1f / 255]);
 
+    /// <summary>The classifier's log-probabilities of float pixel values 0–255 [N,3,32,32] (rounded to bytes first).</summary>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
@@ -30,6 +31,7 @@ public sealed class ClassifierNetwork : nn.Module<Tensor, Tensor>
         return probabilities.clamp_min(1e-30f).log().to(input.device).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Disposes the classifier with the module.</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing) classifier.Dispose();

@@ -15,6 +15,10 @@ public sealed class OnnxClassifier : IImageClassifier
     readonly InferenceSession session;
     readonly string path;
 
+    /// <summary>Opens <paramref name="path"/> on ONNX Runtime and checks its input, outputs and class names; a missing file
+    /// or one that is no such model is a <see cref="CheckpointException"/>.</summary>
+    /// <param name="path">An ONNX file written by <see cref="Export.ModelExport.SaveOnnx"/>.</param>
+    /// <param name="threads">ONNX Runtime's intra-op threads; 0 for its default.</param>
     public OnnxClassifier(string path, int threads = 0)
     {
         if (!File.Exists(path)) throw new CheckpointException($"ONNX model {path} does not exist");
@@ -41,8 +45,10 @@ public sealed class OnnxClassifier : IImageClassifier
         }
     }
 
+    /// <inheritdoc/>
     public IReadOnlyList<string> ClassNames { get; }
 
+    /// <inheritdoc/>
     public float[] Probabilities(ReadOnlyMemory<byte> images, int count)
     {
         var input = new DenseTensor<byte>(images.ToArray(), [count, ImageDataset.Channels, ImageDataset.ImageSize, ImageDataset.ImageSize]);
@@ -98,5 +104,6 @@ public sealed class OnnxClassifier : IImageClassifier
 
     static string Quote(string text) => text.Length <= 40 ? $"'{OneLine.Of(text)}'" : $"'{OneLine.Of(text[..40])}...'";
 
+    /// <summary>Closes the ONNX Runtime session.</summary>
     public void Dispose() => session.Dispose();
 }

@@ -2,11 +2,18 @@ using Cifar10.Data;
 
 namespace Cifar10.Prediction;
 
+/// <summary>One class of a prediction and how probable the network finds it.</summary>
+/// <param name="ClassName">The class, as the checkpoint (or ONNX model) names it.</param>
+/// <param name="Probability">The network's probability for it, 0 to 1 (averaged over the views with test-time augmentation).</param>
 public sealed record ClassProbability(string ClassName, double Probability);
 
 /// <summary>The answer for one image: its top classes, or why it could not be read.</summary>
+/// <param name="Path">The image's path, or an upload's name.</param>
+/// <param name="Top">The most probable classes, most probable first; empty when the image could not be read.</param>
+/// <param name="Error">Why the image could not be read (one line), or null.</param>
 public sealed record Prediction(string Path, IReadOnlyList<ClassProbability> Top, string? Error)
 {
+    /// <summary>Whether the image was read and classified (<see cref="Error"/> is null).</summary>
     public bool Succeeded => Error is null;
 }
 
@@ -16,6 +23,7 @@ public sealed record Prediction(string Path, IReadOnlyList<ClassProbability> Top
 /// </summary>
 public interface IImageClassifier : IDisposable
 {
+    /// <summary>The class of each output, in order: probability <c>i</c> of a row is class <c>ClassNames[i]</c>.</summary>
     IReadOnlyList<string> ClassNames { get; }
 
     /// <summary>Class probabilities, row by row, of <paramref name="count"/> images given as
@@ -23,6 +31,7 @@ public interface IImageClassifier : IDisposable
     float[] Probabilities(ReadOnlyMemory<byte> images, int count);
 }
 
+/// <summary>Opens what a user names as a trained network (a run folder, a checkpoint folder or an ONNX file) as an <see cref="IImageClassifier"/>.</summary>
 public static class ImageClassifier
 {
     /// <summary>
@@ -46,6 +55,7 @@ public sealed class Predictor(IImageClassifier classifier) : IDisposable
     public Predictor(string checkpoint, TorchSharp.torch.Device device, bool tta = false)
         : this(ImageClassifier.Open(checkpoint, device, tta)) { }
 
+    /// <summary>The classes the network tells apart, in output order.</summary>
     public IReadOnlyList<string> ClassNames => classifier.ClassNames;
 
     /// <summary>Top-<paramref name="k"/> classes for each file, in the order given. A file that
@@ -91,5 +101,6 @@ public sealed class Predictor(IImageClassifier classifier) : IDisposable
                          .Select(i => new ClassProbability(classNames[i], values[i])).ToList();
     }
 
+    /// <summary>Disposes the classifier (and its network).</summary>
     public void Dispose() => classifier.Dispose();
 }

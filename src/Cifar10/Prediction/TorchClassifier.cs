@@ -38,8 +38,10 @@ public sealed class TorchClassifier : IImageClassifier
         return new TorchClassifier(model, state.Normalization, state.ClassNames, device, tta);
     }
 
+    /// <inheritdoc/>
     public IReadOnlyList<string> ClassNames { get; }
 
+    /// <inheritdoc/>
     public float[] Probabilities(ReadOnlyMemory<byte> images, int count)
     {
         // One forward pass at a time: a network's modules are not safe to call from two threads at once.
@@ -53,5 +55,6 @@ public sealed class TorchClassifier : IImageClassifier
         }
     }
 
+    /// <summary>Disposes the network.</summary>
     public void Dispose() => model.Dispose();
 }

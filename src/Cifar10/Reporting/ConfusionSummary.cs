@@ -1,13 +1,16 @@
 namespace Cifar10.Reporting;
 
 /// <summary>Per-class figures derived from a confusion matrix of [true, predicted] counts.</summary>
+/// <param name="ClassName">The class.</param>
+/// <param name="Correct">Its images predicted as it.</param>
+/// <param name="Total">Its images.</param>
 public sealed record ClassAccuracy(string ClassName, int Correct, int Total)
 {
     /// <summary>Recall of the class; NaN when the test set holds no image of it.</summary>
     public double Accuracy => Total == 0 ? double.NaN : (double)Correct / Total;
 }
 
-public static class ConfusionSummary
+internal static class ConfusionSummary
 {
     /// <summary>Throws unless the matrix is square, matches the class names and holds no negative count,
     /// so a mismatch is reported where it happens rather than as a garbled plot.</summary>

@@ -4,7 +4,7 @@ namespace Cifar10.Reporting;
 
 /// <summary>The confusion matrix and per-class accuracy as CSV files; `eval` and run reports
 /// both write them this way.</summary>
-public static class ConfusionTables
+internal static class ConfusionTables
 {
     public const string ConfusionFile = "confusion_matrix.csv";
     public const string PerClassFile = "per_class_accuracy.csv";

@@ -2,7 +2,7 @@ namespace Cifar10.Reporting;
 
 /// <summary>lr.csv: the learning rate at each optimizer step, so schedules (warm-up, one-cycle, cosine) can be
 /// plotted at step resolution rather than once per epoch.</summary>
-public static class LearningRateCsv
+internal static class LearningRateCsv
 {
     public const string Header = "step,lr";
 

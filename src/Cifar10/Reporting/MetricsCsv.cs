@@ -2,7 +2,7 @@ namespace Cifar10.Reporting;
 
 /// <summary>metrics.csv: one row of <see cref="EpochMetrics"/> per epoch. Numbers round-trip exactly, NaN included
 /// (runs without a validation set write NaN in the val columns).</summary>
-public static class MetricsCsv
+internal static class MetricsCsv
 {
     public const string Header = "epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds,images_per_s,step_images_per_s,rss_mib";
 

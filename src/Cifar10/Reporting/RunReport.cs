@@ -3,8 +3,11 @@ namespace Cifar10.Reporting;
 /// <summary>Writes the plots, CSV tables and a self-contained report.html describing one training run.</summary>
 public static class RunReport
 {
+    /// <summary>The report page, self-contained (its plots embedded).</summary>
     public const string HtmlFileName = "report.html";
+    /// <summary>The grid of sample test images with their predictions.</summary>
     public const string SamplesFile = "samples.png";
+    /// <summary>The grid of the most confident mistakes.</summary>
     public const string ConfidentlyWrongFile = "confidently_wrong.png";
     const string LossFile = "loss.png", AccuracyFile = "accuracy.png", LearningRateFile = "lr.png",
                  ConfusionFile = "confusion_matrix.png", PerClassFile = "per_class_accuracy.png";

@@ -7,7 +7,7 @@ namespace Cifar10.Reporting;
 /// Summarises a hyper-parameter sweep: a results table (CSV and Markdown), overlaid validation curves, an
 /// accuracy-versus-setting chart and an index.html that links every trial's own report.
 /// </summary>
-public static partial class SweepReport
+internal static partial class SweepReport
 {
     public const string HtmlFileName = "index.html";
 

@@ -26,6 +26,7 @@ public sealed class TensorBoardEvents
 
     readonly List<byte[]> pending = [];
 
+    /// <summary>The event file written.</summary>
     public string Path { get; }
 
     /// <summary>A new event file in <paramref name="folder"/> (created if missing), starting with the file-version event TensorBoard expects.</summary>
@@ -38,6 +39,7 @@ public sealed class TensorBoardEvents
         Flush();
     }
 
+    /// <summary>A number under <paramref name="tag"/> at <paramref name="step"/> (a point of a TensorBoard curve); written at the next <see cref="Flush"/>.</summary>
     public void Scalar(string tag, double value, long step) =>
         Add(step, new Summary.Types.Value { Tag = tag, SimpleValue = (float)value });
 
@@ -95,14 +97,14 @@ public sealed class TensorBoardEvents
     }
 
     /// <summary>TFRecord's checksum: CRC-32C, rotated and offset so that a checksum of checksums does not collide.</summary>
-    public static uint MaskedCrc(ReadOnlySpan<byte> data)
+    internal static uint MaskedCrc(ReadOnlySpan<byte> data)
     {
         uint crc = Crc32C(data);
         return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
     }
 
     /// <summary>CRC-32C (Castagnoli), as TFRecord frames its records.</summary>
-    public static uint Crc32C(ReadOnlySpan<byte> data)
+    internal static uint Crc32C(ReadOnlySpan<byte> data)
     {
         uint crc = uint.MaxValue;
         while (data.Length >= 8)

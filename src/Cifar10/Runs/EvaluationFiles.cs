@@ -6,12 +6,14 @@ namespace Cifar10.Runs;
 /// <summary>
 /// Writes an evaluation as files: confusion_matrix.csv, per_class_accuracy.csv, eval.json. By default
 /// they go into eval-CHECKPOINT[-tta] beside the checkpoint (in its run folder); existing files are
-/// replaced only when the caller says so, and never a file of a run or checkpoint (<see cref="OutputFiles"/>).
+/// replaced only when the caller says so, and never a file of a run or checkpoint.
 /// </summary>
 public static class EvaluationFiles
 {
+    /// <summary>The evaluation's figures: accuracy, loss, images, test-time augmentation.</summary>
     public const string SummaryFile = "eval.json";
 
+    /// <summary>Every file an evaluation writes: the confusion matrix, the per-class accuracy (CSV) and <see cref="SummaryFile"/>.</summary>
     public static readonly IReadOnlyList<string> FileNames = [ConfusionTables.ConfusionFile, ConfusionTables.PerClassFile, SummaryFile];
 
     /// <summary>eval-best, eval-last-tta, ...: the folder an evaluation of the checkpoint folder named <paramref name="checkpointName"/> goes to.</summary>
@@ -31,6 +33,7 @@ public static class EvaluationFiles
         OutputFiles.CheckCanWrite(FileNames.Select(name => Path.Combine(folder, name)), replace);
     }
 
+    /// <summary>Writes the files of <see cref="FileNames"/> for <paramref name="result"/> into <paramref name="folder"/> (created if needed); files already there are replaced only with <paramref name="replace"/>. Returns the paths written.</summary>
     public static IReadOnlyList<string> Write(string folder, EvaluationResult result, TestTimeAugmentation tta, bool replace)
     {
         CheckCanWrite(folder, replace);

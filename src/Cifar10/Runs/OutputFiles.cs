@@ -8,7 +8,7 @@ namespace Cifar10.Runs;
 /// reads back (a checkpoint's weights, optimizer state or state.json; a run's config, logs, results
 /// or report), whatever the options.
 /// </summary>
-public static class OutputFiles
+internal static class OutputFiles
 {
     /// <summary>Throws a one-line <see cref="ConfigException"/> naming the first of <paramref name="files"/> that may not be written.</summary>
     public static void CheckCanWrite(IEnumerable<string> files, bool replace)

@@ -7,29 +7,44 @@ namespace Cifar10.Runs;
 /// <summary>What config.json holds: the settings, the exact data, and the software and machine.</summary>
 public sealed record RunManifest
 {
+    /// <summary>The run's name: its folder's name.</summary>
     public string Name { get; init; } = "";
+    /// <summary>Every setting of the run, as resolved (<c>auto</c> precision already made fp32 or bf16).</summary>
     public TrainConfig Config { get; init; } = new();
+    /// <summary>The folder the data was read from.</summary>
     public string DataFolder { get; init; } = "";
+    /// <summary>One SHA-256 over the data's files (<see cref="Data.DataFingerprint.CombinedSha256"/>): the exact data the run trained on.</summary>
     public string DataSha256 { get; init; } = "";
+    /// <summary>Each data file's name and SHA-256.</summary>
     public Dictionary<string, string> DataFiles { get; init; } = [];
+    /// <summary>The toolkit, TorchSharp, libtorch and .NET versions, and the machine (CPU, cores, threads, memory set-up).</summary>
     public EnvironmentInfo? Environment { get; init; }
+    /// <summary>The command line that started the run, for the record.</summary>
     public string CommandLine { get; init; } = "";
     /// <summary>The PyTorch state_dict the run started from (train --init-from), and its SHA-256; null for a fresh start.</summary>
     public string? InitFrom { get; init; }
+    /// <summary>The SHA-256 of <see cref="InitFrom"/>.</summary>
     public string? InitFromSha256 { get; init; }
     /// <summary>A run on several MPI processes: their number, the MPI library, each one's host and threads; null for one process.</summary>
     public Distributed.DistributedInfo? Distributed { get; init; }
+    /// <summary>When the run folder was made.</summary>
     public DateTimeOffset Created { get; init; }
 }
 
 /// <summary>What results.json holds once training has ended.</summary>
 public sealed record RunResults
 {
+    /// <summary>The epochs trained (fewer than the settings say when training stopped early).</summary>
     public int EpochsCompleted { get; init; }
+    /// <summary>The best validation accuracy, 0 to 1; NaN (null in the file) without a validation set.</summary>
     public double BestValAccuracy { get; init; } = double.NaN;
+    /// <summary>The epoch that reached it: the epoch of the <c>best/</c> checkpoint.</summary>
     public int BestEpoch { get; init; }
+    /// <summary>The test accuracy, 0 to 1, of <see cref="TestCheckpoint"/>.</summary>
     public double TestAccuracy { get; init; }
+    /// <summary>The test loss (mean cross-entropy).</summary>
     public double TestLoss { get; init; }
+    /// <summary>The checkpoint the test set was measured with: best, or last for a run without a validation set.</summary>
     public string TestCheckpoint { get; init; } = "";
     /// <summary>Whether the test accuracy was measured with test-time augmentation.</summary>
     public bool TestTta { get; init; }
@@ -43,6 +58,7 @@ public sealed record RunResults
     public double ReportSeconds { get; init; }
     /// <summary>From the start of the run to results.json: the rest is set-up (data, network, data-dependent initialisation).</summary>
     public double TotalSeconds { get; init; }
+    /// <summary>When results.json was written.</summary>
     public DateTimeOffset Finished { get; init; }
 }
 
@@ -54,23 +70,34 @@ public sealed record RunResults
 /// </summary>
 public sealed class RunFolder
 {
+    /// <summary>The run's record (<see cref="RunManifest"/>), written before training starts.</summary>
     public const string ConfigFile = "config.json";
+    /// <summary>One row per epoch: losses, accuracies, time, throughput, memory.</summary>
     public const string MetricsFile = "metrics.csv";
+    /// <summary>The learning rate of every step.</summary>
     public const string LearningRateFile = "lr.csv";
+    /// <summary>The outcome (<see cref="RunResults"/>), written last: a folder with it is a finished run.</summary>
     public const string ResultsFile = "results.json";
+    /// <summary>TensorBoard's event files of the run.</summary>
     public const string TensorBoardFolder = "tensorboard";
+    /// <summary>The checkpoint of the last epoch, from which a run resumes.</summary>
     public const string LastCheckpoint = Checkpoint.LastName;
+    /// <summary>The checkpoint of the epoch with the best validation accuracy.</summary>
     public const string BestCheckpoint = Checkpoint.BestName;
 
     string? replaced;
     CreatedFolders? created;
 
+    /// <summary>The run folder, as given.</summary>
     public string Path { get; }
 
     RunFolder(string path) => Path = path;
 
+    /// <summary>The path of <paramref name="name"/> (a file or folder of the run, e.g. <see cref="MetricsFile"/>) in the run folder.</summary>
     public string File(string name) => System.IO.Path.Combine(Path, name);
+    /// <summary>The path of the <c>last/</c> checkpoint.</summary>
     public string Last => File(LastCheckpoint);
+    /// <summary>The path of the <c>best/</c> checkpoint.</summary>
     public string Best => File(BestCheckpoint);
 
     /// <summary>Where the run being replaced waits until <see cref="CommitReplacement"/>; null when none is.</summary>
@@ -112,7 +139,8 @@ public sealed class RunFolder
     /// What proves a folder is a run of this tool that --force may replace: its config.json is a whole
     /// run record as this tool writes it (a name, the data's SHA-256, a creation time: any config.json
     /// of this tool, old ones included), and it holds nothing but the files this tool writes into a run
-    /// (<see cref="RunFileSet"/>). Anything else is refused, naming the folder and what is in the way.
+    /// (records, logs, checkpoints and their exports, the report, TensorBoard events, evaluations). Anything else
+    /// is refused, naming the folder and what is in the way.
     /// </summary>
     public static void CheckReplaceable(string path)
     {
@@ -180,6 +208,7 @@ public sealed class RunFolder
         return null;
     }
 
+    /// <summary>An existing run folder; one without a config.json is a <see cref="CheckpointException"/>.</summary>
     public static RunFolder Open(string path)
     {
         if (!System.IO.File.Exists(System.IO.Path.Combine(path, ConfigFile)))
@@ -187,23 +216,31 @@ public sealed class RunFolder
         return new RunFolder(path);
     }
 
+    /// <summary>Where a run of <paramref name="model"/> goes when no folder is given: <c>runs/MODEL-yyyyMMdd-HHmmss</c>.</summary>
     public static string DefaultPath(string model) =>
         System.IO.Path.Combine("runs", $"{model}-{DateTime.Now:yyyyMMdd-HHmmss}");
 
+    /// <summary>Writes config.json (whole, or not at all).</summary>
     public void WriteManifest(RunManifest manifest) => AtomicFile.WriteJson(File(ConfigFile), manifest);
 
+    /// <summary>Reads config.json; a missing or malformed one is a <see cref="CheckpointException"/> naming the file.</summary>
     public RunManifest ReadManifest() => JsonFiles.Read<RunManifest>(File(ConfigFile), message => new CheckpointException(message));
 
+    /// <summary>Writes results.json, which marks the run finished.</summary>
     public void WriteResults(RunResults results) => AtomicFile.WriteJson(File(ResultsFile), results);
 
+    /// <summary>Reads results.json, or null for a run that has not finished.</summary>
     public RunResults? ReadResults() =>
         System.IO.File.Exists(File(ResultsFile)) ? JsonFiles.Read<RunResults>(File(ResultsFile), message => new CheckpointException(message)) : null;
 
+    /// <summary>Whether the run finished (its results.json exists).</summary>
     public bool IsFinished => System.IO.File.Exists(File(ResultsFile));
 
+    /// <summary>The epochs logged in metrics.csv (none yet: empty); a malformed file is a <see cref="CheckpointException"/>.</summary>
     public IReadOnlyList<EpochMetrics> ReadMetrics() =>
         System.IO.File.Exists(File(MetricsFile)) ? ReadLog(() => MetricsCsv.Read(File(MetricsFile))) : [];
 
+    /// <summary>The learning rate of every step logged in lr.csv (none yet: empty).</summary>
     public IReadOnlyList<(long Step, double LearningRate)> ReadLearningRates() =>
         System.IO.File.Exists(File(LearningRateFile)) ? ReadLog(() => LearningRateCsv.Read(File(LearningRateFile))) : [];
 
@@ -213,7 +250,7 @@ public sealed class RunFolder
 
     /// <summary>Drops log rows past the epoch a resumed run restarts from, so that the redone
     /// epochs are not recorded twice.</summary>
-    public void TruncateLogs(int completedEpochs, long completedSteps)
+    internal void TruncateLogs(int completedEpochs, long completedSteps)
     {
         if (System.IO.File.Exists(File(MetricsFile)))
             MetricsCsv.Write(File(MetricsFile), ReadMetrics().Where(m => m.Epoch <= completedEpochs));

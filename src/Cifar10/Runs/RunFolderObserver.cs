@@ -20,6 +20,7 @@ public sealed class RunFolderObserver(RunFolder run) : ITrainingObserver
     TensorBoardEvents? tensorBoard;
     DateTimeOffset started;
 
+    /// <summary>Drops the log rows of epochs a resumed run redoes and opens the TensorBoard events.</summary>
     public void TrainingStarted(TrainingStart start)
     {
         run.TruncateLogs(start.FirstEpoch - 1, start.FirstStep);
@@ -27,6 +28,7 @@ public sealed class RunFolderObserver(RunFolder run) : ITrainingObserver
         started = DateTimeOffset.Now;
     }
 
+    /// <summary>Logs the step's loss and learning rate to TensorBoard.</summary>
     public void StepCompleted(StepProgress p)
     {
         if (tensorBoard is null) return;
@@ -35,6 +37,7 @@ public sealed class RunFolderObserver(RunFolder run) : ITrainingObserver
         tensorBoard.Scalar("step/learning_rate", p.LearningRate, step);
     }
 
+    /// <summary>Appends the epoch to metrics.csv, lr.csv and TensorBoard, then saves <c>last/</c> (and <c>best/</c> when the epoch is the best).</summary>
     public void EpochCompleted(EpochEnd epoch)
     {
         var metrics = epoch.Metrics;

@@ -9,16 +9,19 @@ namespace Cifar10.Runs;
 
 /// <summary>What `report` did: the test figures it drew, whether it measured them (or read the run's
 /// kept predictions), and the files it wrote.</summary>
+/// <param name="Test">The test figures the report shows.</param>
+/// <param name="Measured">True when the test set was measured again; false when the run's kept predictions were read.</param>
+/// <param name="Written">The files written.</param>
 public sealed record ReportOutcome(MeasuredTest Test, bool Measured, IReadOnlyList<string> Written);
 
 /// <summary>Gathers what a run's report shows (logs, config, test evaluation, sample images)
 /// and writes it with <see cref="RunReport"/>.</summary>
 public static class RunReportBuilder
 {
-    public const int SampleCount = 32;
+    internal const int SampleCount = 32;
 
     /// <summary>The report's sample grids, which TensorBoard shows too.</summary>
-    public static readonly IReadOnlyList<(string Tag, string File)> SampleImages =
+    internal static readonly IReadOnlyList<(string Tag, string File)> SampleImages =
         [("test/predictions", RunReport.SamplesFile), ("test/most_confident_mistakes", RunReport.ConfidentlyWrongFile)];
 
     /// <summary>
@@ -46,7 +49,7 @@ public static class RunReportBuilder
         return new ReportOutcome(test, kept is null, Write(run, test, session.Test, cancellation));
     }
 
-    public static IReadOnlyList<string> Write(RunFolder run, MeasuredTest measured, ImageDataset testImages, CancellationToken cancellation = default)
+    internal static IReadOnlyList<string> Write(RunFolder run, MeasuredTest measured, ImageDataset testImages, CancellationToken cancellation = default)
     {
         var manifest = run.ReadManifest();
         var learningRates = run.ReadLearningRates();
@@ -67,7 +70,7 @@ public static class RunReportBuilder
     }
 
     /// <summary>Every setting, then what the run depended on, as the report's config table.</summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> ConfigRows(RunManifest manifest)
+    internal static IReadOnlyList<KeyValuePair<string, string>> ConfigRows(RunManifest manifest)
     {
         var rows = new List<KeyValuePair<string, string>>();
         using var config = JsonDocument.Parse(JsonSerializer.Serialize(manifest.Config, JsonFiles.Options));

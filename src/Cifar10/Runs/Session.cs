@@ -12,10 +12,14 @@ public sealed record SessionOptions
     public string Device { get; init; } = "cpu";
     /// <summary>libtorch intra-op threads; 0 keeps libtorch's default (one per core).</summary>
     public int Threads { get; init; }
+    /// <summary>The data set the session reads (found, downloaded and validated on first use).</summary>
     public DataRequest Data { get; init; } = new();
 }
 
 /// <summary>The training and validation images of a run, each held once, and the statistics they are normalised with.</summary>
+/// <param name="Train">The images trained on (after the validation split and the subset).</param>
+/// <param name="Validation">The images held out for validation (empty without a validation set).</param>
+/// <param name="Normalization">The statistics of the whole training split, which the network normalises its inputs with.</param>
 public sealed record TrainingData(ImageDataset Train, ImageDataset Validation, Normalization Normalization);
 
 /// <summary>
@@ -46,11 +50,13 @@ public sealed class Session : IDisposable
         return new Session(options, DeviceSetup.Resolve(options.Device), cancellation);
     }
 
+    /// <summary>The compute device every network of the session is put on.</summary>
     public Device Device { get; }
 
     /// <summary>The data set, located and validated (downloaded, extracted or decoded on first use).</summary>
     public DataSource Data => data ??= DataSource.Open(options.Data, cancellation);
 
+    /// <summary>The data set's class names, in label order.</summary>
     public IReadOnlyList<string> ClassNames => Data.ClassNames;
 
     /// <summary>The test split.</summary>
@@ -109,6 +115,7 @@ public sealed class Session : IDisposable
                                           $"the {Data.Name} data in {Data.Folder} has {ClassNames.Count} ({string.Join(", ", ClassNames.Take(3))}, ...); pass the data it was trained on");
     }
 
+    /// <summary>Disposes the splits the session read (the test split and the training data).</summary>
     public void Dispose()
     {
         test?.Dispose();

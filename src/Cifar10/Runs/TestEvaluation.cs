@@ -12,7 +12,7 @@ namespace Cifar10.Runs;
 /// (<see cref="TestPredictions"/>), so `report` draws the same figures from them without the
 /// network, and the report never disagrees with results.json.
 /// </summary>
-public static class TestEvaluation
+internal static class TestEvaluation
 {
     /// <summary>Measures the test set with the run's test checkpoint and keeps its predictions in the run folder.</summary>
     /// <param name="progress">Told the images done, as "test set (CHECKPOINT, epoch N[, TTA])".</param>

@@ -13,8 +13,11 @@ public sealed record TestMeasurement
 {
     /// <summary>The checkpoint's folder name in the run: best, or last for a run without a validation set.</summary>
     public string Checkpoint { get; init; } = "";
+    /// <summary>The epoch the checkpoint holds.</summary>
     public int CheckpointEpoch { get; init; }
+    /// <summary>Whether test-time augmentation was used.</summary>
     public bool Tta { get; init; }
+    /// <summary>With test-time augmentation: the confidence below which an image got every view (1: every image).</summary>
     public double TtaConfidence { get; init; } = 1;
     /// <summary>The classes, in the order of the probabilities' columns.</summary>
     public IReadOnlyList<string> ClassNames { get; init; } = [];
@@ -25,6 +28,8 @@ public sealed record TestMeasurement
 }
 
 /// <summary>A run's test set measured once: the figures and how they were measured.</summary>
+/// <param name="Result">The figures, per image.</param>
+/// <param name="Measurement">With which checkpoint and test-time augmentation.</param>
 public sealed record MeasuredTest(EvaluationResult Result, TestMeasurement Measurement);
 
 /// <summary>
@@ -34,7 +39,7 @@ public sealed record MeasuredTest(EvaluationResult Result, TestMeasurement Measu
 /// <c>probabilities</c> (float32, images × classes), <c>labels</c> (int32, the true classes) and
 /// <c>measurement.json</c> (<see cref="TestMeasurement"/>). A CIFAR-10 run's file is 440 KB.
 /// </summary>
-public static partial class TestPredictions
+internal static partial class TestPredictions
 {
     public const string FileName = "test_predictions.npz";
     const string ProbabilitiesEntry = "probabilities.npy";

@@ -17,6 +17,7 @@ public sealed record TrainRequest
     public TrainConfig Config { get; init; } = Recipes.Classic.Defaults;
     /// <summary>--data as given (archive, folder, extracted folder) or null for the default lookup.</summary>
     public string? Data { get; init; }
+    /// <summary>Where missing data is downloaded from and where it is cached.</summary>
     public DownloadOptions Download { get; init; } = new();
     /// <summary>Run folder; null means runs/MODEL-TIMESTAMP.</summary>
     public string? Out { get; init; }
@@ -29,13 +30,20 @@ public sealed record TrainRequest
     public string? Resume { get; init; }
     /// <summary>With <see cref="Resume"/>: this machine's thread count and device, if they differ from the run's.</summary>
     public int? Threads { get; init; }
+    /// <summary>With <see cref="Resume"/>: this machine's device, if it differs from the run's.</summary>
     public string? Device { get; init; }
     /// <summary>With <see cref="Resume"/>: how to run on MPI; auto when not given (the world must be known before
     /// the run's settings are: the run folder may be on rank 0's machine alone).</summary>
     public DistributedMode? Distributed { get; init; }
+    /// <summary>The command line to record in config.json (empty from C#).</summary>
     public string CommandLine { get; init; } = "";
 }
 
+/// <summary>What a finished run returns: where it is, how training went and what it measured on the test set.</summary>
+/// <param name="RunFolder">The run folder.</param>
+/// <param name="Outcome">How training ended.</param>
+/// <param name="Results">What results.json records.</param>
+/// <param name="Test">The test evaluation of the run's best checkpoint (or last, without validation), per image.</param>
 public sealed record TrainSummary(string RunFolder, TrainingOutcome Outcome, RunResults Results, EvaluationResult Test)
 {
     /// <summary>False on the ranks of a distributed run other than 0: rank 0 reports the run.</summary>
@@ -48,11 +56,22 @@ public sealed class RunInterruptedException(string message, Exception? inner = n
 /// <summary>
 /// One training run end to end: settings and data validated, network built, and only then the run
 /// folder written; the epoch loop with the folder as an observer; then the test set measured once
-/// (<see cref="TestEvaluation"/>), results.json and the report. Under an MPI launcher every rank runs this
+/// (with the best checkpoint and the run's test-time augmentation), results.json and the report. Under an MPI launcher every rank runs this
 /// (docs/distributed.md): rank 0 alone writes the run folder and reports, and every rank trains its share.
 /// </summary>
 public static class TrainingRun
 {
+    /// <summary>
+    /// Runs <c>cifar10 train</c>: a new run (or the resumed one), to a finished run folder with its logs,
+    /// checkpoints, test figures, results.json and report. Nothing is written before the settings, the data and
+    /// the network have been checked.
+    /// </summary>
+    /// <param name="request">The settings, the data, the run folder and what else the run needs.</param>
+    /// <param name="observer">Told the progress of every step, epoch and of the test evaluation (the run folder is written regardless).</param>
+    /// <param name="cancellation">Stops training within a step; the run then ends with a <see cref="RunInterruptedException"/> whose
+    /// message names the checkpoint kept and the command that resumes it.</param>
+    /// <returns>The run's folder, outcome and test evaluation.</returns>
+    /// <exception cref="ConfigException">A setting, the folder or the data cannot be used as asked.</exception>
     public static TrainSummary Execute(TrainRequest request, ITrainingObserver observer, CancellationToken cancellation)
     {
         var parallel = MpiLaunch.Start(request.Resume is null ? request.Config.Distributed : request.Distributed ?? DistributedMode.Auto);

@@ -4,7 +4,7 @@ namespace Cifar10.Runtime;
 
 /// <summary>The CPU as Linux describes it in /proc/cpuinfo: its name, vendor, family, model and feature flags
 /// (the architecture's name and nothing else elsewhere).</summary>
-public sealed record CpuInfo(string Name, string Vendor, string Family, string Model, IReadOnlySet<string> Flags)
+internal sealed record CpuInfo(string Name, string Vendor, string Family, string Model, IReadOnlySet<string> Flags)
 {
     /// <summary>This machine's CPU, read once.</summary>
     public static CpuInfo Current { get; } = Read();

@@ -6,7 +6,7 @@ namespace Cifar10.Runtime;
 
 /// <summary>TorchSharp's native libraries in the NuGet package folders: libtorch.so of the libtorch-cpu package
 /// that TorchSharp-cpu depends on, and TorchSharp's glue library libLibTorchSharp.so.</summary>
-public sealed record PackagedNatives(string LibTorch, string Glue);
+internal sealed record PackagedNatives(string LibTorch, string Glue);
 
 /// <summary>
 /// TorchSharp's native libraries for a host that loads assemblies straight from the NuGet package folders, as a

@@ -32,9 +32,10 @@ public static class ProcessMemory
     const int MmapThresholdParameter = -3; // glibc's M_MMAP_THRESHOLD
     const int TrimThresholdParameter = -1; // glibc's M_TRIM_THRESHOLD
 
-    /// <summary>glibc's own settings of the two thresholds, read by malloc at the process's start; a value the user
+    /// <summary>glibc's own setting of the mmap threshold, read by malloc at the process's start; a value the user
     /// set stands (<see cref="ConfigureForTraining"/>).</summary>
     public const string MmapThresholdVariable = "MALLOC_MMAP_THRESHOLD_";
+    /// <summary>glibc's own setting of the trim threshold; a value the user set stands too.</summary>
     public const string TrimThresholdVariable = "MALLOC_TRIM_THRESHOLD_";
 
     /// <summary>libtorch's switch (c10/core/impl/alloc_cpu.cpp): tensors of 2 MiB and more are aligned to 2 MiB and

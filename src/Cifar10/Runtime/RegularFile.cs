@@ -8,7 +8,7 @@ namespace Cifar10.Runtime;
 /// file list is checked with the file type the kernel keeps (statx, whose layout is the same on
 /// every Linux architecture) before anything is opened.
 /// </summary>
-public static class RegularFile
+internal static class RegularFile
 {
     [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
     static extern int StatX(int directory, string path, int flags, uint mask, byte[] result);

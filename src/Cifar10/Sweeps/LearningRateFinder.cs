@@ -7,6 +7,9 @@ using static TorchSharp.torch;
 
 namespace Cifar10.Sweeps;
 
+/// <summary>What the learning-rate finder measured, and the rate it suggests.</summary>
+/// <param name="Points">Each step's learning rate and smoothed loss, in order.</param>
+/// <param name="Suggested">The rate where the smoothed loss fell fastest.</param>
 public sealed record LearningRateFinderResult(IReadOnlyList<(double Lr, double Loss)> Points, double Suggested);
 
 /// <summary>
@@ -16,6 +19,7 @@ public sealed record LearningRateFinderResult(IReadOnlyList<(double Lr, double L
 /// </summary>
 public static class LearningRateFinder
 {
+    /// <summary>The activity the finder's progress reports carry (<see cref="WorkProgress.Activity"/>).</summary>
     public const string Activity = "lr-find";
 
     /// <summary>Whether the finder uses <paramref name="setting"/>: it has no epochs, schedule or evaluation, and it
@@ -23,6 +27,8 @@ public static class LearningRateFinder
     public static bool Uses(Setting setting) =>
         setting.Group is not (SettingGroup.Schedule or SettingGroup.Evaluation) && setting.Name is not ("lr" or "alternating-flip");
 
+    /// <summary>Trains <paramref name="model"/> for up to <paramref name="steps"/> steps while the learning rate grows
+    /// from <paramref name="start"/> to <paramref name="end"/>, and returns the smoothed losses and the suggested rate.</summary>
     /// <param name="model">A network built for <paramref name="config"/> (<see cref="Trainer.CreateModel"/>: its precision included).</param>
     /// <param name="progress">Told the steps done: 0 at the start, then after every step with its learning rate and
     /// smoothed loss; a finder that stops early ends with the steps it took as the total.</param>
@@ -93,6 +99,7 @@ public static class LearningRateFinder
 /// <summary>Writes a finder's result: lr_find.csv (lr, smoothed loss) and lr_find.png (suggestion marked).</summary>
 public static class LearningRateFinderFiles
 {
+    /// <summary>Writes both files into <paramref name="folder"/> (atomically, replacing earlier ones) and returns their paths.</summary>
     public static IReadOnlyList<string> Write(string folder, LearningRateFinderResult result)
     {
         var csv = Path.GetFullPath(Path.Combine(folder, "lr_find.csv"));

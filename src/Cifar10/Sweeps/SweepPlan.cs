@@ -4,6 +4,8 @@ using Cifar10.Training;
 namespace Cifar10.Sweeps;
 
 /// <summary>One varied setting and the values it takes, as written after --vary.</summary>
+/// <param name="Name">The setting's name.</param>
+/// <param name="Values">Its values, as text.</param>
 public sealed record VariedSetting(string Name, IReadOnlyList<string> Values)
 {
     /// <summary>Parses "lr=0.1,0.01,0.001". The name must be a setting of the table; a value given twice is refused.</summary>
@@ -24,6 +26,10 @@ public sealed record VariedSetting(string Name, IReadOnlyList<string> Values)
 }
 
 /// <summary>One trial: its name (also its folder's), the values it varies, and its resolved config.</summary>
+/// <param name="Index">Its 0-based index in the plan (what <c>--trial-index</c> takes).</param>
+/// <param name="Name">Its name, from the varied values: e.g. <c>lr=0.1_batch-size=256</c>.</param>
+/// <param name="Settings">The varied settings' values of this trial.</param>
+/// <param name="Config">The trial's resolved settings.</param>
 public sealed record Trial(int Index, string Name, IReadOnlyList<KeyValuePair<string, string>> Settings, TrainConfig Config);
 
 /// <summary>
@@ -34,6 +40,11 @@ public sealed record Trial(int Index, string Name, IReadOnlyList<KeyValuePair<st
 /// </summary>
 public static class SweepPlan
 {
+    /// <summary>The trials of <paramref name="varied"/> over <paramref name="baseSettings"/>, each resolved and validated;
+    /// an unknown setting, a bad value or lists of unequal length (list mode) is a <see cref="ConfigException"/>.</summary>
+    /// <param name="baseSettings">The settings every trial shares, by name.</param>
+    /// <param name="varied">The settings varied and their values.</param>
+    /// <param name="grid">Every combination (true), or the i-th values together (false).</param>
     public static IReadOnlyList<Trial> Expand(IReadOnlyList<KeyValuePair<string, string>> baseSettings,
                                               IReadOnlyList<VariedSetting> varied, bool grid = true)
     {

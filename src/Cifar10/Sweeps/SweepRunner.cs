@@ -6,25 +6,41 @@ using Cifar10.Training;
 
 namespace Cifar10.Sweeps;
 
+/// <summary>What <c>cifar10 sweep</c> is asked: the settings every trial shares, the ones it varies, and where the trials go.</summary>
 public sealed record SweepRequest
 {
     /// <summary>The settings given besides --vary, by name (as `train` takes them).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> BaseSettings { get; init; } = [];
+    /// <summary>The settings varied and their values (<c>--vary</c>).</summary>
     public IReadOnlyList<VariedSetting> Varied { get; init; } = [];
+    /// <summary>Every combination of the varied values (true), or the i-th value of each together (false: the lists must be equally long).</summary>
     public bool Grid { get; init; } = true;
+    /// <summary>The sweep folder: each trial a run folder in it, beside sweep.json and the sweep's report.</summary>
     public string Folder { get; init; } = "";
+    /// <summary>--data as given, or null for the default lookup.</summary>
     public string? Data { get; init; }
+    /// <summary>Where missing data is downloaded from and where it is cached.</summary>
     public DownloadOptions Download { get; init; } = new();
     /// <summary>Run only this trial (0-based), e.g. $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX.</summary>
     public int? TrialIndex { get; init; }
+    /// <summary>The command line each trial records in its config.json.</summary>
     public string CommandLine { get; init; } = "";
 }
 
 /// <summary>What sweep.json records, so that a sweep started again continues the same plan.</summary>
-public sealed record SweepManifest(IReadOnlyList<KeyValuePair<string, string>> BaseSettings, IReadOnlyList<VariedSetting> Varied, bool Grid,
+internal sealed record SweepManifest(IReadOnlyList<KeyValuePair<string, string>> BaseSettings, IReadOnlyList<VariedSetting> Varied, bool Grid,
                                    IReadOnlyList<string> Trials);
 
-public enum TrialStatus { Finished, AlreadyFinished, RunningElsewhere }
+/// <summary>What became of a trial when a sweep ran.</summary>
+public enum TrialStatus
+{
+    /// <summary>Trained now (started, or resumed from its checkpoint).</summary>
+    Finished,
+    /// <summary>Finished by an earlier run of the sweep: skipped.</summary>
+    AlreadyFinished,
+    /// <summary>Another process holds its lock: skipped.</summary>
+    RunningElsewhere,
+}
 
 /// <summary>
 /// Runs the trials of a sweep, each an ordinary run folder inside the sweep folder. A trial
@@ -35,8 +51,15 @@ public enum TrialStatus { Finished, AlreadyFinished, RunningElsewhere }
 /// </summary>
 public static class SweepRunner
 {
+    /// <summary>The sweep's plan, written when it starts, compared when it continues.</summary>
     public const string ManifestFile = "sweep.json";
 
+    /// <summary>Runs the sweep's trials in order (or only <see cref="SweepRequest.TrialIndex"/>), rewriting the sweep's report after each.</summary>
+    /// <param name="request">The sweep.</param>
+    /// <param name="observerFor">The observer of each trial's training.</param>
+    /// <param name="say">Told, one line each, what happens to every trial.</param>
+    /// <param name="cancellation">Stops the trial running (which keeps its checkpoint) and the sweep.</param>
+    /// <returns>Each trial run or skipped, with what became of it.</returns>
     public static IReadOnlyList<(Trial Trial, TrialStatus Status)> Run(
         SweepRequest request, Func<Trial, ITrainingObserver> observerFor, Action<string> say, CancellationToken cancellation)
     {

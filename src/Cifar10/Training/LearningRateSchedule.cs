@@ -13,6 +13,9 @@ public sealed class LearningRateSchedule
     readonly long totalSteps;
     readonly long warmupSteps;
 
+    /// <summary>The schedule of <paramref name="config"/> (its schedule, peak rate, warm-up and epochs) over epochs of <paramref name="stepsPerEpoch"/> steps.</summary>
+    /// <param name="config">The settings.</param>
+    /// <param name="stepsPerEpoch">Optimizer steps per epoch (<see cref="Trainer.StepsPerEpoch"/>), at least 1.</param>
     public LearningRateSchedule(TrainConfig config, long stepsPerEpoch)
     {
         if (stepsPerEpoch <= 0) throw new ArgumentOutOfRangeException(nameof(stepsPerEpoch), "an epoch needs at least one step");
@@ -22,6 +25,7 @@ public sealed class LearningRateSchedule
         warmupSteps = (long)Math.Round(config.WarmupEpochs * stepsPerEpoch);
     }
 
+    /// <summary>The steps of the whole run: the last step the schedule plans for is <c>TotalSteps - 1</c>.</summary>
     public long TotalSteps => totalSteps;
 
     /// <summary>Learning rate for the update at <paramref name="step"/> (0-based over the whole run).</summary>

@@ -14,7 +14,7 @@ namespace Cifar10.Training;
 /// network and average are equal: a run resumed from a checkpoint rebuilds the average from the
 /// weights (<see cref="IsActiveAfter"/> says whether one existed) and continues exactly.
 /// </remarks>
-public sealed class Lookahead : IDisposable
+internal sealed class Lookahead : IDisposable
 {
     /// <summary>Averaging starts after this fraction of the epochs (airbench: epoch 3 of 10).</summary>
     public const double StartFraction = 0.3;

@@ -11,7 +11,7 @@ namespace Cifar10.Training;
 /// pushes every singular value towards 1), applied to the weight renormalised to Frobenius norm
 /// √(rows). The update's size is thus the learning rate, whatever the gradient's scale.
 /// </summary>
-public sealed class Muon : IDisposable
+internal sealed class Muon : IDisposable
 {
     const double A = 3.4445, B = -4.7750, C = 2.0315;
 
@@ -110,7 +110,7 @@ public sealed class Muon : IDisposable
 
 /// <summary>Muon for the network's weight matrices, a named fallback optimizer (SGD, Adam, AdamW) for the rest;
 /// Muon's learning rate follows the schedule at a fixed ratio to the fallback's.</summary>
-public sealed class MuonWithFallback(Muon muon, double ratio, TorchOptimizer fallback) : ITrainingOptimizer
+internal sealed class MuonWithFallback(Muon muon, double ratio, TorchOptimizer fallback) : ITrainingOptimizer
 {
     public void Step()
     {

@@ -8,6 +8,7 @@ namespace Cifar10.Training;
 /// The schedule sets the learning rate every step.</summary>
 public static class OptimizerFactory
 {
+    /// <summary>The optimizer of <paramref name="config"/> (SGD, Adam, AdamW or Muon with its fallback, with their learning-rate scales and weight decay) over <paramref name="model"/>'s trainable parameters.</summary>
     public static ITrainingOptimizer Create(TrainConfig config, nn.Module model)
     {
         var trainable = model.parameters().Where(p => p.requires_grad).ToList();

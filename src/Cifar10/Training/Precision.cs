@@ -7,26 +7,30 @@ namespace Cifar10.Training;
 /// <summary>
 /// Resolves --precision to the dtype a network's convolutions compute in. "auto" is bf16 for a network that
 /// can compute in it (<see cref="IMixedPrecision"/>) on a CPU whose bf16 arithmetic outruns its fp32
-/// (<see cref="CpuInfo.FastBfloat16"/>), and fp32 everywhere else: with the libtorch 2.10 that TorchSharp 0.107
+/// (AMX, or AMD's AVX-512 BF16), and fp32 everywhere else: with the libtorch 2.10 that TorchSharp 0.107
 /// ships, bf16 only pays where the hardware does bf16 dot products at twice the fp32 rate.
 /// </summary>
 public static class Precision
 {
-    /// <summary>Fp32 or Bf16 for this network on <paramref name="cpu"/> (this machine's when not given);
-    /// Bf16 for a network that cannot is a <see cref="ConfigException"/>.</summary>
-    public static PrecisionMode Resolve(PrecisionMode requested, ModelInfo model, CpuInfo? cpu = null) => requested switch
+    /// <summary>Fp32 or Bf16 for <paramref name="model"/> on this machine's CPU (what <c>auto</c> becomes before a run
+    /// starts, so that config.json records the precision it trained in); Bf16 requested for a network that cannot
+    /// compute in it is a <see cref="ConfigException"/>.</summary>
+    public static PrecisionMode Resolve(PrecisionMode requested, ModelInfo model) => Resolve(requested, model, CpuInfo.Current);
+
+    /// <summary><see cref="Resolve(PrecisionMode, ModelInfo)"/> on <paramref name="cpu"/>.</summary>
+    internal static PrecisionMode Resolve(PrecisionMode requested, ModelInfo model, CpuInfo cpu) => requested switch
     {
         PrecisionMode.Bf16 when !model.SupportsBf16 =>
             throw new ConfigException($"--precision bf16 needs a network that computes in bfloat16 ({ModelCatalog.NamesWhere(m => m.SupportsBf16)}); '{model.Name}' runs in fp32"),
         PrecisionMode.Bf16 when Autocast.Unavailable is { } reason => throw new ConfigException($"--precision bf16 is not available: {reason}"),
         PrecisionMode.Bf16 => PrecisionMode.Bf16,
-        PrecisionMode.Auto when model.SupportsBf16 && (cpu ?? CpuInfo.Current).FastBfloat16 && Autocast.Unavailable is null => PrecisionMode.Bf16,
+        PrecisionMode.Auto when model.SupportsBf16 && cpu.FastBfloat16 && Autocast.Unavailable is null => PrecisionMode.Bf16,
         _ => PrecisionMode.Fp32,
     };
 
     /// <summary>
     /// The scope a network's forward pass (and its loss) runs in: libtorch's autocast in the network's compute
-    /// type when that is bfloat16 (<see cref="Autocast"/>), else nothing. The training step and the evaluator
+    /// type when that is bfloat16, else nothing. The training step and the evaluator
     /// (validation, test, predict, serve) enter it, so every network that declares <see cref="IMixedPrecision"/>
     /// gets mixed precision from this one mechanism, with no casts of its own.
     /// </summary>

@@ -3,6 +3,9 @@ using Cifar10.Data;
 namespace Cifar10.Training;
 
 /// <summary>A named set of defaults for every setting: the training recipe a network starts from.</summary>
+/// <param name="Name">The name <c>--recipe</c> takes.</param>
+/// <param name="Description">One line on where the recipe comes from, for help texts.</param>
+/// <param name="Defaults">Every setting's value in this recipe (its <see cref="TrainConfig.Model"/> is left to the network).</param>
 public sealed record Recipe(string Name, string Description, TrainConfig Defaults);
 
 /// <summary>
@@ -85,10 +88,13 @@ public static class Recipes
             TtaConfidence = 0.6,
         });
 
+    /// <summary>Every recipe, in the order help texts list them.</summary>
     public static IReadOnlyList<Recipe> All { get; } = [Airbench94, Classic, Muon];
 
+    /// <summary>The recipes' names, comma-separated (for messages).</summary>
     public static string Names => string.Join(", ", All.Select(r => r.Name));
 
+    /// <summary>The recipe called <paramref name="name"/> (ignoring case); an unknown name is a <see cref="ConfigException"/> that lists the recipes.</summary>
     public static Recipe Get(string name) =>
         All.FirstOrDefault(r => r.Name.Equals(name.Trim(), StringComparison.OrdinalIgnoreCase))
         ?? throw new ConfigException($"unknown recipe '{name}'; choose one of: {Names}");

@@ -6,7 +6,7 @@ namespace Cifar10.Training;
 /// shuffles, augmentations and dropout masks the uninterrupted run would have drawn,
 /// without saving any generator state.
 /// </summary>
-public static class Seeds
+internal static class Seeds
 {
     public static long ForEpoch(long seed, int epoch, int stream) =>
         Mix(Mix(Mix(seed) ^ epoch) ^ stream) & long.MaxValue;

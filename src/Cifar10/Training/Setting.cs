@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Cifar10.Training;
 
 /// <summary>
-/// One training setting: a property of <see cref="TrainConfig"/> and its <see cref="SettingAttribute"/>.
+/// One training setting: a property of <see cref="TrainConfig"/> and its <c>[Setting]</c> attribute.
 /// Its name is the option (<c>--lr</c>), the name <c>--vary</c> takes (<c>lr=0.1,0.01</c>) and, with '_'
 /// for '-', the config.json key. It parses text (always culture-invariant: "0.5" means a half on every
 /// machine), checks the value's range, reads and writes its property, and says when it applies.
@@ -22,8 +22,11 @@ public abstract class Setting
     private protected PropertyInfo Property { get; }
     private protected SettingAttribute Declaration { get; }
 
+    /// <summary>The setting's name: the option without its dashes (<c>lr</c>), and the key of <c>--vary</c>.</summary>
     public string Name => Declaration.Name;
+    /// <summary>What the setting does, one line, as <c>--help</c> shows it.</summary>
     public string Help => Declaration.Help;
+    /// <summary>What the setting is about; help texts group by it.</summary>
     public SettingGroup Group => Declaration.Group;
     /// <summary>What the value looks like, for help texts: "int", "number", "sgd|adam|adamw".</summary>
     public abstract string ValueHint { get; }
@@ -33,6 +36,7 @@ public abstract class Setting
     public IReadOnlyList<string> LegacyJsonNames => Declaration.LegacyJsonNames;
     /// <summary>A fact about the machine (threads, device), not about the run: it may change when a run resumes.</summary>
     public bool DescribesMachine => Declaration.DescribesMachine;
+    /// <summary>The key of the setting in config.json: its name with '_' for '-'.</summary>
     public string JsonName => Name.Replace('-', '_');
     /// <summary>When the setting takes effect; null: always.</summary>
     public SettingCondition? AppliesWhen { get; }
@@ -50,6 +54,7 @@ public abstract class Setting
     public abstract TrainConfig Apply(TrainConfig config, string text);
     /// <summary>Null when the value is in range, else the one-line reason (naming the option).</summary>
     public abstract string? Check(TrainConfig config);
+    /// <summary>Whether <paramref name="a"/> and <paramref name="b"/> hold the same value of this setting (lists compared element by element).</summary>
     public abstract bool SameValue(TrainConfig a, TrainConfig b);
     internal abstract void WriteJson(Utf8JsonWriter writer, TrainConfig config);
     internal abstract TrainConfig ReadJson(ref Utf8JsonReader reader, TrainConfig config);
@@ -82,9 +87,12 @@ public sealed class Setting<T> : Setting
                 ?? throw new InvalidOperationException($"setting {Name}: no check method TrainSettings.{name}"));
     }
 
+    /// <inheritdoc/>
     public override bool IsFlag => typeof(T) == typeof(bool);
+    /// <inheritdoc/>
     public override bool IsList => typeof(T) == typeof(int[]);
 
+    /// <inheritdoc/>
     public override string ValueHint => Declaration.Hint ?? valueType switch
     {
         var t when t == typeof(int) || t == typeof(long) => "int",
@@ -104,9 +112,12 @@ public sealed class Setting<T> : Setting
         return copy;
     }
 
+    /// <inheritdoc/>
     public override string Format(TrainConfig config) => FormatValue(Get(config));
+    /// <inheritdoc/>
     public override TrainConfig Apply(TrainConfig config, string text) => With(config, Parse(text));
 
+    /// <inheritdoc/>
     public override string? Check(TrainConfig config)
     {
         var value = Get(config);
@@ -139,6 +150,7 @@ public sealed class Setting<T> : Setting
         return double.IsNaN(low) ? $"{(highOpen ? "<" : "≤")} {Show(high)}" : $"{(lowOpen ? ">" : "≥")} {Show(low)}";
     }
 
+    /// <inheritdoc/>
     public override bool SameValue(TrainConfig a, TrainConfig b) =>
         Get(a) is int[] x && Get(b) is int[] y ? x.SequenceEqual(y) : EqualityComparer<T>.Default.Equals(Get(a), Get(b));
 
@@ -218,6 +230,9 @@ public sealed class Setting<T> : Setting
 }
 
 /// <summary>When a setting takes effect: another setting has one of some values, or is above a number.</summary>
+/// <param name="SettingName">The setting the condition looks at.</param>
+/// <param name="Values">The values (as <see cref="Setting.Format"/> writes them) under which it holds; empty when <paramref name="Above"/> is given.</param>
+/// <param name="Above">The number the setting must exceed, or null.</param>
 public sealed record SettingCondition(string SettingName, IReadOnlyList<string> Values, double? Above)
 {
     /// <summary>"optimizer=muon", "schedule=step|multistep", "low-res&gt;0".</summary>
@@ -231,6 +246,7 @@ public sealed record SettingCondition(string SettingName, IReadOnlyList<string> 
             : new(name, text[(at + 1)..].Split('|'), null);
     }
 
+    /// <summary>Whether the condition is true of <paramref name="config"/>.</summary>
     public bool Holds(TrainConfig config)
     {
         var setting = TrainSettings.Get(SettingName);

@@ -3,7 +3,23 @@ using System.Runtime.CompilerServices;
 namespace Cifar10.Training;
 
 /// <summary>What a setting is about; help texts group by it and a command takes the groups it uses.</summary>
-public enum SettingGroup { Network, Optimizer, Schedule, Data, Augmentation, Evaluation, Machine }
+public enum SettingGroup
+{
+    /// <summary>The network and how it is built (model, recipe, dropout, depth).</summary>
+    Network,
+    /// <summary>The optimizer and its parameters.</summary>
+    Optimizer,
+    /// <summary>The epochs and the learning-rate schedule.</summary>
+    Schedule,
+    /// <summary>Which images are trained and validated on.</summary>
+    Data,
+    /// <summary>How training images are augmented.</summary>
+    Augmentation,
+    /// <summary>How the validation and test sets are measured.</summary>
+    Evaluation,
+    /// <summary>Where and how the run computes: seed, threads, device, distribution, precision.</summary>
+    Machine,
+}
 
 /// <summary>
 /// Declares a property of <see cref="TrainConfig"/> as a training setting: the one place that says its
@@ -12,7 +28,7 @@ public enum SettingGroup { Network, Optimizer, Schedule, Data, Augmentation, Eva
 /// <see cref="TrainSettings.All"/> is built from these, in declaration order.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property)]
-public sealed class SettingAttribute(string name, SettingGroup group, string help, [CallerLineNumber] int order = 0) : Attribute
+internal sealed class SettingAttribute(string name, SettingGroup group, string help, [CallerLineNumber] int order = 0) : Attribute
 {
     public string Name { get; } = name;
     public SettingGroup Group { get; } = group;

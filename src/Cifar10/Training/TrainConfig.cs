@@ -5,22 +5,64 @@ using Cifar10.Runtime;
 
 namespace Cifar10.Training;
 
-/// <summary>Muon orthogonalises the updates of the weight matrices and hands the rest to <see cref="TrainConfig.MuonFallback"/>.</summary>
-public enum OptimizerKind { Sgd, Adam, AdamW, Muon }
+/// <summary>The optimizers a run can train with (<c>--optimizer</c>).</summary>
+public enum OptimizerKind
+{
+    /// <summary>Stochastic gradient descent with momentum (optionally Nesterov) and L2 weight decay.</summary>
+    Sgd,
+    /// <summary>Adam, its weight decay added to the gradient (L2).</summary>
+    Adam,
+    /// <summary>AdamW: Adam with decoupled weight decay.</summary>
+    AdamW,
+    /// <summary>Muon orthogonalises the updates of the weight matrices and hands the rest to <see cref="TrainConfig.MuonFallback"/>.</summary>
+    Muon,
+}
 
-/// <summary>Linear: from the peak straight down to zero at the last step (airbench94_muon's).</summary>
-public enum ScheduleKind { Constant, Step, Multistep, Cosine, OneCycle, Triangle, Linear }
+/// <summary>How the learning rate moves over a run (<c>--schedule</c>); a warm-up (<see cref="TrainConfig.WarmupEpochs"/>) applies on top of any.</summary>
+public enum ScheduleKind
+{
+    /// <summary>The peak rate throughout.</summary>
+    Constant,
+    /// <summary>Multiplied by <see cref="TrainConfig.Gamma"/> every <see cref="TrainConfig.StepEpochs"/> epochs (PyTorch's StepLR).</summary>
+    Step,
+    /// <summary>Multiplied by <see cref="TrainConfig.Gamma"/> at each of <see cref="TrainConfig.Milestones"/> (PyTorch's MultiStepLR).</summary>
+    Multistep,
+    /// <summary>Cosine annealing from the peak to zero over the run.</summary>
+    Cosine,
+    /// <summary>PyTorch's OneCycleLR: up from a 25th of the peak over the first 30% of the steps, then down to almost zero.</summary>
+    OneCycle,
+    /// <summary>airbench94's triangle: linear from 0.2 of the peak up to the peak at 23% of the steps, then down to 0.07 of it.</summary>
+    Triangle,
+    /// <summary>Linear: from the peak straight down to zero at the last step (airbench94_muon's).</summary>
+    Linear,
+}
 
 /// <summary>What the convolutions of a network compute in. Auto depends on the network and the CPU (see <see cref="Precision"/>).</summary>
-public enum PrecisionMode { Auto, Fp32, Bf16 }
+public enum PrecisionMode
+{
+    /// <summary>Bf16 where the network supports it and the CPU computes bfloat16 fast, else Fp32; resolved before a run starts.</summary>
+    Auto,
+    /// <summary>Everything in float32.</summary>
+    Fp32,
+    /// <summary>Convolutions and linear layers in bfloat16 (libtorch's autocast); weights and batch norm stay float32.</summary>
+    Bf16,
+}
 
 /// <summary>Whether one run trains on several MPI processes (docs/distributed.md): auto when an MPI launcher
 /// (mpirun, srun --mpi=pmix) started the process, mpi to require one, off for one process whatever started it.</summary>
-public enum DistributedMode { Auto, Off, Mpi }
+public enum DistributedMode
+{
+    /// <summary>On several processes when an MPI launcher started this one, else in this process alone.</summary>
+    Auto,
+    /// <summary>In this process alone, whatever started it.</summary>
+    Off,
+    /// <summary>On the processes of an MPI launch; a usage error without one.</summary>
+    Mpi,
+}
 
 /// <summary>
 /// Every setting of a training run, as typed values (as airbench keeps its hyperparameters in one
-/// place). Each setting is declared once, here: the property, its <see cref="SettingAttribute"/> (name,
+/// place). Each setting is declared once, here: the property, its <c>[Setting]</c> attribute (name,
 /// help, range, when it applies) and its initial value, the classic recipe's default. The options of
 /// <c>train</c>, <c>sweep</c> and <c>lr-find</c>, the names <c>--vary</c> takes, the keys of config.json,
 /// validation and docs/cli.md all come from these declarations (<see cref="TrainSettings.All"/>).
@@ -29,6 +71,7 @@ public enum DistributedMode { Auto, Off, Mpi }
 public sealed record TrainConfig
 {
     // ---- the network ----
+    /// <summary>The network, by its catalog name (<see cref="Models.ModelCatalog"/>).</summary>
     [Setting("model", SettingGroup.Network, "Network (see `cifar10 models`)", Aliases = ["-m"], Hint = "name", LowerCase = true, Check = "KnownModel")]
     public string Model { get; init; } = "fast";
 
@@ -37,24 +80,31 @@ public sealed record TrainConfig
     public string Recipe { get; init; } = "";
 
     // ---- the optimizer (and the length of the run) ----
+    /// <summary>Passes over the training set.</summary>
     [Setting("epochs", SettingGroup.Schedule, "Passes over the training set", Aliases = ["-e"], Above = 0)]
     public int Epochs { get; init; } = 10;
 
+    /// <summary>Images per optimizer step (over all ranks of a distributed run).</summary>
     [Setting("batch-size", SettingGroup.Optimizer, "Images per optimizer step", Aliases = ["-b"], Above = 0)]
     public int BatchSize { get; init; } = 128;
 
+    /// <summary>The learning rate at the schedule's peak (of every parameter, or those Muon leaves to its fallback).</summary>
     [Setting("lr", SettingGroup.Optimizer, "Peak learning rate", Above = 0, LegacyJsonNames = ["learning_rate"])]
     public double LearningRate { get; init; } = 0.1;
 
+    /// <summary>The optimizer.</summary>
     [Setting("optimizer", SettingGroup.Optimizer, "Optimizer")]
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
 
+    /// <summary>SGD's momentum, in [0, 1).</summary>
     [Setting("momentum", SettingGroup.Optimizer, "SGD momentum", AtLeast = 0, Below = 1)]
     public double Momentum { get; init; } = 0.9;
 
+    /// <summary>SGD with Nesterov momentum.</summary>
     [Setting("nesterov", SettingGroup.Optimizer, "Nesterov momentum (sgd)")]
     public bool Nesterov { get; init; }
 
+    /// <summary>Weight decay: L2 for SGD and Adam, decoupled for AdamW.</summary>
     [Setting("weight-decay", SettingGroup.Optimizer, "L2 weight decay", Aliases = ["--wd"], AtLeast = 0)]
     public double WeightDecay { get; init; } = 5e-4;
 
@@ -71,9 +121,11 @@ public sealed record TrainConfig
     [Setting("muon-lr", SettingGroup.Optimizer, "muon: peak learning rate of the weight matrices", Above = 0, AppliesWhen = "optimizer=muon")]
     public double MuonLearningRate { get; init; } = 0.02;
 
+    /// <summary>Muon: the Nesterov momentum of the weight matrices.</summary>
     [Setting("muon-momentum", SettingGroup.Optimizer, "muon: Nesterov momentum of the weight matrices", AtLeast = 0, Below = 1, AppliesWhen = "optimizer=muon")]
     public double MuonMomentum { get; init; } = 0.95;
 
+    /// <summary>Muon: the Newton–Schulz iterations that orthogonalise each update (more is closer to orthogonal, and slower).</summary>
     [Setting("muon-ns-steps", SettingGroup.Optimizer, "muon: Newton–Schulz iterations per update", AtLeast = 1, AtMost = 20, AppliesWhen = "optimizer=muon")]
     public int MuonNewtonSchulzSteps { get; init; } = 5;
 
@@ -82,6 +134,7 @@ public sealed record TrainConfig
              Choices = "sgd|adam|adamw", AppliesWhen = "optimizer=muon")]
     public OptimizerKind MuonFallback { get; init; } = OptimizerKind.Sgd;
 
+    /// <summary>Cross-entropy's label smoothing: the share of each target spread over all classes; 0 for none.</summary>
     [Setting("label-smoothing", SettingGroup.Optimizer, "Cross-entropy label smoothing", AtLeast = 0, Below = 1)]
     public double LabelSmoothing { get; init; }
 
@@ -90,6 +143,7 @@ public sealed record TrainConfig
     public double ClipGradNorm { get; init; }
 
     // ---- the schedule ----
+    /// <summary>How the learning rate moves from step to step.</summary>
     [Setting("schedule", SettingGroup.Schedule, "Learning-rate schedule")]
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
 
@@ -101,6 +155,7 @@ public sealed record TrainConfig
     [Setting("milestones", SettingGroup.Schedule, "multistep schedule: epochs at which to decay, e.g. --milestones 30 60", Above = 0, AppliesWhen = "schedule=multistep")]
     public int[] Milestones { get; init; } = [];
 
+    /// <summary>The factor the step and multistep schedules multiply the rate by at each decay.</summary>
     [Setting("gamma", SettingGroup.Schedule, "Decay factor of step and multistep", Above = 0, AppliesWhen = "schedule=step|multistep")]
     public double Gamma { get; init; } = 0.1;
 
@@ -155,6 +210,7 @@ public sealed record TrainConfig
     public int TrainSubset { get; init; }
 
     // ---- augmentation ----
+    /// <summary>Random crops: each training image shifted by up to <see cref="CropPadding"/> pixels.</summary>
     [Setting("crop", SettingGroup.Augmentation, "Random crop (translation)", LegacyJsonNames = ["random_crop"])]
     public bool RandomCrop { get; init; } = true;
 
@@ -166,6 +222,7 @@ public sealed record TrainConfig
     [Setting("pad-mode", SettingGroup.Augmentation, "Random-crop border", LegacyJsonNames = ["crop_pad_mode"], AppliesWhen = "crop=true")]
     public PadMode CropPadMode { get; init; } = PadMode.Zeros;
 
+    /// <summary>Random horizontal flips (or alternating ones with <see cref="AlternatingFlip"/>).</summary>
     [Setting("flip", SettingGroup.Augmentation, "Random horizontal flips", LegacyJsonNames = ["horizontal_flip"])]
     public bool HorizontalFlip { get; init; } = true;
 
@@ -174,6 +231,7 @@ public sealed record TrainConfig
     [Setting("alternating-flip", SettingGroup.Augmentation, "Flip every image on every other epoch instead of at random")]
     public bool AlternatingFlip { get; init; }
 
+    /// <summary>The side of the Cutout square blanked in each training image, in pixels; 0 for none.</summary>
     [Setting("cutout", SettingGroup.Augmentation, "Cutout square size in pixels (0 = off)", AtLeast = 0, AtMost = 32)]
     public int Cutout { get; init; }
 
@@ -189,6 +247,7 @@ public sealed record TrainConfig
     public double LowResFraction { get; init; } = 0.5;
 
     // ---- the machine and the run ----
+    /// <summary>The seed every random choice of the run derives from (initialisation, split, shuffles, augmentation, dropout).</summary>
     [Setting("seed", SettingGroup.Machine, "Seed of every random choice; same seed, same machine, same threads: same run", AtLeast = 0)]
     public long Seed { get; init; }
 
@@ -196,6 +255,7 @@ public sealed record TrainConfig
     [Setting("threads", SettingGroup.Machine, "libtorch intra-op threads (0 = one per core)", AtLeast = 0, AtMost = DeviceSetup.MaxThreads, DescribesMachine = true)]
     public int Threads { get; init; }
 
+    /// <summary>The compute device: cpu, cuda or cuda:N.</summary>
     [Setting("device", SettingGroup.Machine, "Compute device: cpu, cuda or cuda:N (cuda needs a build with -p:TorchBackend=cuda)",
              Hint = "cpu|cuda|cuda:N", LowerCase = true, DescribesMachine = true)]
     public string Device { get; init; } = "cpu";
@@ -213,6 +273,7 @@ public sealed record TrainConfig
     public PrecisionMode Precision { get; init; } = PrecisionMode.Auto;
 
     // ---- evaluation ----
+    /// <summary>Images per forward pass in validation and the test evaluation (memory, not results, depends on it).</summary>
     [Setting("eval-batch-size", SettingGroup.Evaluation, "Images per forward pass in validation and test", Above = 0)]
     public int EvalBatchSize { get; init; } = 500;
 
@@ -232,6 +293,7 @@ public sealed record TrainConfig
 
     /// <summary>The share of the training images auto validation holds out, and its most.</summary>
     public const double AutoValidationShare = 0.1;
+    /// <summary>The most images auto validation holds out.</summary>
     public const int AutoValidationMax = 5000;
 
     /// <summary>How many of <paramref name="trainingImages"/> are held out for validation.</summary>
@@ -268,7 +330,9 @@ public sealed record TrainConfig
     };
 
     // Records compare arrays by reference; configs are equal when every setting has the same value.
+    /// <summary>Equal when every setting has the same value (lists compared element by element).</summary>
     public bool Equals(TrainConfig? other) => other is not null && TrainSettings.All.All(s => s.SameValue(this, other));
 
+    /// <summary>A hash consistent with <see cref="Equals(TrainConfig)"/>.</summary>
     public override int GetHashCode() => HashCode.Combine(Model, Recipe, Epochs, BatchSize, LearningRate, Seed);
 }

@@ -9,7 +9,7 @@ namespace Cifar10.Training;
 /// of earlier versions (learning_rate, validation_size, ...) still read; a setting the file does not
 /// mention keeps the classic default; an unknown key is an error rather than silently dropped.
 /// </summary>
-public sealed class TrainConfigJsonConverter : JsonConverter<TrainConfig>
+internal sealed class TrainConfigJsonConverter : JsonConverter<TrainConfig>
 {
     public override void Write(Utf8JsonWriter writer, TrainConfig value, JsonSerializerOptions options)
     {

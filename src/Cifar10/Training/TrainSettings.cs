@@ -16,7 +16,9 @@ public static class TrainSettings
     /// <summary>Every setting, in the order help texts list them.</summary>
     public static IReadOnlyList<Setting> All { get; } = Setting.Declared();
 
+    /// <summary>The <c>model</c> setting, resolved before every other (it picks the recipe).</summary>
     public static Setting Model { get; } = Get("model");
+    /// <summary>The <c>recipe</c> setting, resolved right after the model.</summary>
     public static Setting Recipe { get; } = Get("recipe");
 
     /// <summary>The network `train` uses when none is named.</summary>

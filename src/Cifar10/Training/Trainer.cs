@@ -12,6 +12,11 @@ using static TorchSharp.torch;
 namespace Cifar10.Training;
 
 /// <summary>How training ended: all epochs, or fewer when an observer stopped it (<see cref="StopReason"/>).</summary>
+/// <param name="EpochsCompleted">The last epoch completed (counting epochs of earlier sessions of a resumed run).</param>
+/// <param name="BestValAccuracy">The best validation accuracy, 0 to 1; NaN without a validation set.</param>
+/// <param name="BestEpoch">The epoch that reached it.</param>
+/// <param name="Seconds">The time this call to <see cref="Trainer.Fit"/> took.</param>
+/// <param name="StopReason">Why an observer stopped training early, or null.</param>
 public sealed record TrainingOutcome(int EpochsCompleted, double BestValAccuracy, int BestEpoch, double Seconds, string? StopReason = null);
 
 /// <summary>The loss became NaN or infinite: the run cannot learn with these settings (exit code 1).</summary>
@@ -22,7 +27,7 @@ public sealed class TrainingDivergedException(string message) : Exception(messag
 /// the device, one optimizer step each; then validation. It computes and reports, and writes
 /// nothing: logs and checkpoints are the observers' business. Everything random is derived from
 /// (seed, epoch), so a run resumed from a checkpoint continues exactly as if it had never stopped.
-/// With several MPI ranks (<see cref="DataParallel"/>) each trains on its share of every batch.
+/// With several MPI ranks (the <c>distributed</c> setting, through <see cref="Runs.TrainingRun"/>) each trains on its share of every batch.
 /// </summary>
 public sealed class Trainer
 {
@@ -34,17 +39,26 @@ public sealed class Trainer
     Lookahead? averaging;
     GradientAverager? gradients;
 
+    /// <summary>A trainer of <paramref name="model"/> (on <paramref name="device"/> already) with the settings of
+    /// <paramref name="config"/>, in this process.</summary>
+    /// <param name="config">The settings; validated here (<see cref="ConfigException"/>).</param>
+    /// <param name="model">The network, as <see cref="CreateModel"/> or a checkpoint built it.</param>
+    /// <param name="device">Where the batches go: the network's device.</param>
     /// <param name="normalization">The statistics inputs are normalised with (<see cref="DataSource.NormalizationOf"/>);
     /// CIFAR-10's when not given. They are recorded in every checkpoint.</param>
-    /// <param name="parallel">The ranks this run trains on; this process alone when not given.</param>
-    public Trainer(TrainConfig config, nn.Module<Tensor, Tensor> model, Device device, Normalization? normalization = null,
-                   DataParallel? parallel = null)
+    public Trainer(TrainConfig config, nn.Module<Tensor, Tensor> model, Device device, Normalization? normalization = null)
+        : this(config, model, device, normalization, DataParallel.SingleProcess)
+    {
+    }
+
+    /// <summary>A trainer on the ranks of <paramref name="parallel"/> (the run layer's, for <c>--distributed</c>).</summary>
+    internal Trainer(TrainConfig config, nn.Module<Tensor, Tensor> model, Device device, Normalization? normalization, DataParallel parallel)
     {
         this.config = config.Validated();
         this.model = model;
         this.device = device;
         this.normalization = normalization ?? Normalization.Cifar10;
-        this.parallel = parallel ?? DataParallel.SingleProcess;
+        this.parallel = parallel;
     }
 
     /// <summary>

@@ -20,9 +20,20 @@ public sealed class TrainingStep
     readonly Parameter[] clipped;
     readonly GradientAverager? gradients;
 
+    /// <summary>The update of <paramref name="model"/> by <paramref name="optimizer"/> (<see cref="OptimizerFactory.Create(TrainConfig, nn.Module)"/>)
+    /// in this process.</summary>
+    /// <param name="model">The network, in training mode.</param>
+    /// <param name="optimizer">The optimizer over the network's parameters.</param>
+    /// <param name="labelSmoothing">Cross-entropy's label smoothing (<see cref="TrainConfig.LabelSmoothing"/>); 0 for none.</param>
+    /// <param name="clipGradNorm">The largest global L2 norm of the gradients before the update; 0 for no clipping.</param>
+    public TrainingStep(nn.Module<Tensor, Tensor> model, ITrainingOptimizer optimizer, double labelSmoothing, double clipGradNorm = 0)
+        : this(model, optimizer, labelSmoothing, clipGradNorm, gradients: null)
+    {
+    }
+
     /// <param name="gradients">With several ranks, how the gradients are averaged over them (<see cref="DataParallel.Gradients"/>).</param>
-    public TrainingStep(nn.Module<Tensor, Tensor> model, ITrainingOptimizer optimizer, double labelSmoothing, double clipGradNorm = 0,
-                        GradientAverager? gradients = null)
+    internal TrainingStep(nn.Module<Tensor, Tensor> model, ITrainingOptimizer optimizer, double labelSmoothing, double clipGradNorm,
+                          GradientAverager? gradients)
     {
         this.model = model;
         this.optimizer = optimizer;
@@ -67,8 +78,12 @@ public sealed class TrainingStep
 /// backward, averaging the gradients over the ranks (distributed runs), and the update (gradient clipping and the optimizer).</summary>
 public sealed class StepTimes
 {
+    /// <summary>The forward pass and the loss.</summary>
     public Stopwatch Forward { get; } = new();
+    /// <summary>The backward pass.</summary>
     public Stopwatch Backward { get; } = new();
+    /// <summary>Averaging the gradients over the ranks (zero in one process).</summary>
     public Stopwatch Communicate { get; } = new();
+    /// <summary>Gradient clipping and the optimizer's update.</summary>
     public Stopwatch Update { get; } = new();
 }

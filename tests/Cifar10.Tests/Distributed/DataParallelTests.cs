@@ -85,7 +85,7 @@ public class DataParallelTests
         var ranks = ThreadWorld.Run(2, parallel =>
         {
             var recorder = new Recorder();
-            new Trainer(Simple, models[parallel.Rank], CPU, parallel: parallel).Fit(train, validation, recorder, CancellationToken.None);
+            new Trainer(Simple, models[parallel.Rank], CPU, normalization: null, parallel: parallel).Fit(train, validation, recorder, CancellationToken.None);
             return recorder;
         });
 
