@@ -87,11 +87,12 @@ public static class ModelCatalog
             Source = "introductory CNN tutorial (two-layer / layer 3 / layer 4 comparison)",
             Depths = (TutorialNet.MinDepth, TutorialNet.MaxDepth),
         },
-        ModelInfo.For("vgg16", o => new Vgg16(o.NumClasses)) with
+        ModelInfo.For("vgg16", o => new Vgg16(o.NumClasses, o.Dropout ?? 0)) with
         {
-            Description = "VGG-16 with BatchNorm for 32x32 input, Linear(512, 10)",
+            Description = "VGG-16 with BatchNorm for 32x32 input, Linear(512, 10) (--dropout adds dropout before it; none by default)",
             Source = $"{KuangliuRepo} models/vgg.py",
             ReportedAccuracy = "92.64%",
+            HasDropout = true,
         },
         ModelInfo.For("resnet18", o => new ResNet18Cifar(o.NumClasses)) with
         {
