@@ -66,6 +66,8 @@ public static class ModelCatalog
             Description = "conv 5x5 (8) + max-pool, conv 3x3 (16) + avg-pool, FC 576-128-32-10",
             Source = "classic simple-CNN CIFAR-10 write-up",
             ReportedAccuracy = "54%",
+            // The fastest recipe to the write-up's figure measured by bench/writeups.sh (docs/writeups.md).
+            DefaultRecipe = "simple-best",
         },
         ModelInfo.For("deep", o => o.Dropout is { } p ? new DeepNet(o.NumClasses, dropout1: p, dropout2: p) : new DeepNet(o.NumClasses)) with
         {
@@ -73,6 +75,8 @@ public static class ModelCatalog
                           $"({DeepNet.DefaultDropout1} and {DeepNet.DefaultDropout2}; --dropout sets both)",
             Source = "deeper-CNN step of the same write-up",
             ReportedAccuracy = "69%",
+            // The fastest recipe to the write-up's figure measured by bench/writeups.sh (docs/writeups.md).
+            DefaultRecipe = "deep-best",
             HasDropout = true,
         },
         ModelInfo.For("wide", o => new WideNet(o.NumClasses, o.Dropout ?? WideNet.DefaultDropout)) with
@@ -80,6 +84,8 @@ public static class ModelCatalog
             Description = $"six convs 64..256 with BatchNorm in one flat 23-layer stack, FC 256-256-10, dropout {WideNet.DefaultDropout}",
             Source = "torchinfo-tabled wide CNN (Conv2d: 1-1 ... Linear: 1-23, 2,211,338 params)",
             HasDropout = true,
+            // The best this toolkit measured within 15 minutes on 2 cores (bench/writeups.sh, docs/writeups.md).
+            DefaultRecipe = "wide-best",
         },
         ModelInfo.For("tutorial", o => new TutorialNet(o.NumClasses, o.Depth)) with
         {
@@ -93,6 +99,8 @@ public static class ModelCatalog
             Source = $"{KuangliuRepo} models/vgg.py",
             ReportedAccuracy = "92.64%",
             HasDropout = true,
+            // The best this toolkit measured within 15 minutes on 2 cores (bench/writeups.sh, docs/writeups.md).
+            DefaultRecipe = "vgg16-best",
         },
         ModelInfo.For("resnet18", o => new ResNet18Cifar(o.NumClasses)) with
         {
@@ -105,6 +113,8 @@ public static class ModelCatalog
             Description = "torchvision ResNet-18 layout: 7x7/2 stem, 3x3/2 max-pool, adaptive avg-pool, fc",
             Source = "https://github.com/pytorch/vision torchvision/models/resnet.py",
             ReportedAccuracy = "71% after 8 epochs",
+            // The fastest recipe to the write-up's figure measured by bench/writeups.sh (docs/writeups.md).
+            DefaultRecipe = "resnet18-imagenet-best",
         },
         ModelInfo.For("fast", o => new FastNet(o.NumClasses)) with
         {

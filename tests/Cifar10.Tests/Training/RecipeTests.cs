@@ -88,6 +88,29 @@ public class RecipeTests
         Assert.Equal((6, 0.5, OptimizerKind.Adam), (shortened.Epochs, shortened.Dropout, shortened.Optimizer));
     }
 
+    [Theory]
+    [InlineData("simple", "simple-best", 30, 128, 0.05)]
+    [InlineData("deep", "deep-best", 12, 256, 0.1)]
+    [InlineData("resnet18-imagenet", "resnet18-imagenet-best", 10, 256, 0.2)]
+    [InlineData("vgg16", "vgg16-best", 3, 128, 0.1)]
+    [InlineData("wide", "wide-best", 2, 128, 0.1)]
+    public void AWriteupsNetworkTrainsWithItsBestRecipeByDefault(string model, string recipe, int epochs, int batchSize, double peak)
+    {
+        var config = Configs.For(model); // `cifar10 train --model NAME`
+
+        Assert.Equal((recipe, epochs, batchSize, peak), (config.Recipe, config.Epochs, config.BatchSize, config.LearningRate));
+        Assert.Equal((OptimizerKind.Sgd, 0.9, 5e-4), (config.Optimizer, config.Momentum, config.WeightDecay));
+        Assert.Equal(OptimizerKind.Adam, Configs.For(model, ("optimizer", "adam")).Optimizer); // another optimizer takes no other change
+        Assert.Equal((ScheduleKind.OneCycle, true, true), (config.Schedule, config.RandomCrop, config.HorizontalFlip));
+        Assert.Contains(Recipes.Get(recipe), Recipes.NetworkDefaults);
+    }
+
+    [Theory]
+    [InlineData("tutorial", "classic")]
+    [InlineData("resnet18", "classic")]
+    [InlineData("fast", "muon")]
+    public void TheOtherNetworksKeepTheirRecipes(string model, string recipe) => Assert.Equal(recipe, Configs.For(model).Recipe);
+
     /// <summary>The learning rate of each epoch's first step, as the trainer's schedule gives it.</summary>
     static double[] EpochRates(TrainConfig config)
     {
