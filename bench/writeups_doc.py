@@ -203,6 +203,10 @@ def main():
         rows.append({"section": section, "label": label, "model": model, "target": target, "text": text,
                      "ours": collect(writeup, "toolkit"), "peer": collect(writeup, "peer"), "best": collect(default, "toolkit")})
 
+    if not any(row["ours"] or row["peer"] or row["best"] for row in rows):
+        say(f"**Nothing measured yet**: no run has finished under `{runs_folder}`. `bash bench/writeups.sh` (about 7 hours "
+            "on a 2-core machine) trains them and writes this page again.")
+        say("")
     say("## Summary")
     say("")
     say("| write-up | network | its figure | its recipe, this toolkit | its recipe, PyTorch | this toolkit's default recipe: reaches the figure in | ends at |")
@@ -222,9 +226,9 @@ def main():
         say("| figure | the write-up | its recipe, this toolkit | time | its recipe, PyTorch | time | default recipe, this toolkit | time | reaches the figure: default / its recipe / PyTorch |")
         say("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for row in (r for r in rows if r["section"] == section):
-            default_name = row["best"][0]["recipe"] if row["best"] else ""
+            default_name = f" `{row['best'][0]['recipe']}`" if row["best"] else ""
             say(f"| {row['label']} | {row['text']} | {accuracy(row['ours'])} | {minutes(row['ours'])}{epochs_note(row['ours'])} "
-                f"| {accuracy(row['peer'])} | {minutes(row['peer'])} | {accuracy(row['best'])} `{default_name}` "
+                f"| {accuracy(row['peer'])} | {minutes(row['peer'])} | {accuracy(row['best'])}{default_name} "
                 f"| {minutes(row['best'])}{epochs_note(row['best'])} "
                 f"| {time_to(row['best'], row['target'])} / {time_to(row['ours'], row['target'])} / {time_to(row['peer'], row['target'])} |")
         say("")
