@@ -99,7 +99,7 @@ public static class Recipes
     /// (2, 3 and 4 conv blocks) names "an optimizer" and cross-entropy but not their values, which are the tutorial's.
     /// </summary>
     public static Recipe PytorchTutorial { get; } = new("pytorch-tutorial",
-        "the PyTorch CIFAR-10 tutorial's training (for `tutorial`): 2 epochs of batch 4, SGD lr 0.001 momentum 0.9, no decay, constant rate, no augmentation",
+        "the PyTorch CIFAR-10 tutorial's training (pytorch.org/tutorials/beginner/blitz/cifar10_tutorial; for `tutorial`): 2 epochs of batch 4, SGD lr 0.001 momentum 0.9, no decay, constant rate, no augmentation",
         new TrainConfig
         {
             Recipe = "pytorch-tutorial",
@@ -123,7 +123,7 @@ public static class Recipes
     /// ×0.1 after epoch 4, 8 epochs; no augmentation (none mentioned).
     /// </summary>
     public static Recipe SimpleDeepWriteup { get; } = new("simple-deep-writeup",
-        "the simple/deep write-up (54%, 69%): 8 epochs of batch 64, SGD lr 0.01 momentum 0.9 (usual values: not stated), lr x0.1 after epoch 4, no augmentation",
+        "the write-up \"Convolutional NN for CIFAR10 image classification\" (simple 54%, deep 69%): 8 epochs of batch 64, SGD lr 0.01 momentum 0.9 (usual values: not stated), lr x0.1 after epoch 4, no augmentation",
         new TrainConfig
         {
             Recipe = "simple-deep-writeup",
@@ -146,7 +146,7 @@ public static class Recipes
     /// <see cref="SimpleDeepWriteup"/>'s choices, since the write-up trains all three networks in one notebook.
     /// </summary>
     public static Recipe ResNet18Writeup { get; } = new("resnet18-writeup",
-        "the write-up's torchvision ResNet-18 from scratch (71% after 8 epochs): 8 epochs of batch 64, SGD lr 0.01 momentum 0.9 (usual: not stated), lr 0.001 after epoch 4, no augmentation",
+        "the \"Convolutional NN for CIFAR10\" write-up's torchvision ResNet-18 from scratch (71% after 8 epochs): 8 epochs of batch 64, SGD lr 0.01 momentum 0.9 (usual: not stated), lr 0.001 after epoch 4, no augmentation",
         SimpleDeepWriteup.Defaults with { Recipe = "resnet18-writeup" });
 
     /// <summary>
@@ -157,7 +157,7 @@ public static class Recipes
     /// run, kept as written). Its inputs were not normalised (ToTensor only); batch norm follows the first conv.
     /// </summary>
     public static Recipe Vgg16Writeup { get; } = new("vgg16-writeup",
-        "the VGG16 write-up: 100 epochs of batch 64, Adam lr 1e-3, MultiStepLR (75, 150; gamma 0.5, stepped as it steps it), flips only",
+        "the VGG16 write-up \"CIFAR10 Classification\" (ImageClassification.py): 100 epochs of batch 64, Adam lr 1e-3, MultiStepLR (75, 150; gamma 0.5, stepped as it steps it), flips only",
         new TrainConfig
         {
             Recipe = "vgg16-writeup",
@@ -180,7 +180,7 @@ public static class Recipes
     /// flips, 10 epochs, validation every epoch.
     /// </summary>
     public static Recipe WideWriteup { get; } = new("wide-writeup",
-        "the wide network's write-up (no values stated; usual ones chosen): 10 epochs of batch 64, Adam lr 1e-3, constant rate, flips",
+        "the wide network's write-up \"Image Classification with Cifar 10\" (gist 97harsh/0818e110cbbf068cf128e56dadf07d36; no values stated, usual ones chosen): 10 epochs of batch 64, Adam lr 1e-3, constant rate, flips",
         new TrainConfig
         {
             Recipe = "wide-writeup",
