@@ -185,14 +185,19 @@ VGG16_CFG = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M',
 
 
 class VGG(nn.Module):
-    def __init__(self, cfg=VGG16_CFG, num_classes=10):
+    """With dropout > 0, a Dropout before the classifier (the C# Vgg16's option; no parameters, same state dict)."""
+
+    def __init__(self, cfg=VGG16_CFG, num_classes=10, dropout=0.0):
         super().__init__()
         self.features = self._make_layers(cfg)
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else None
         self.classifier = nn.Linear(512, num_classes)
 
     def forward(self, x):
         out = self.features(x)
         out = out.flatten(1)
+        if self.dropout is not None:
+            out = self.dropout(out)
         return self.classifier(out)
 
     @staticmethod

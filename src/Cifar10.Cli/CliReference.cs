@@ -38,26 +38,35 @@ public static class CliReference
 
         text.AppendLine("### Training settings").AppendLine();
         text.AppendLine("Each is an option of `train` (and of `sweep` and `lr-find`), a name `sweep --vary` takes, and a key of " +
-                        "config.json (with `_` for `-`). Defaults are the recipe's; the network picks its recipe (`cifar10 models`) " +
-                        "unless `--recipe` names another. A setting given where it does not apply is refused.").AppendLine();
+                        "config.json (with `_` for `-`). The default shown is the `classic` recipe's; the network picks its recipe " +
+                        "(`cifar10 models`, and [Recipes](#recipes) below) unless `--recipe` names another. A setting given where it " +
+                        "does not apply is refused.").AppendLine();
         foreach (var group in TrainSettings.All.GroupBy(s => s.Group))
         {
             text.AppendLine($"#### {group.Key}").AppendLine();
-            text.AppendLine($"| setting | value | {string.Join(" | ", Recipes.All.Select(r => r.Name))} | description |");
-            text.AppendLine($"| --- | --- | {string.Join(" | ", Recipes.All.Select(_ => "---"))} | --- |");
+            text.AppendLine("| setting | value | default | description |").AppendLine("| --- | --- | --- | --- |");
             foreach (var setting in group)
             {
-                var defaults = setting == TrainSettings.Model || setting == TrainSettings.Recipe
-                    ? Recipes.All.Select(_ => "")
-                    : Recipes.All.Select(r => $"`{setting.Format(r.Defaults)}`");
+                var shown = setting == TrainSettings.Model ? TrainSettings.DefaultModel
+                          : setting == TrainSettings.Recipe ? "the network's" : setting.Format(Recipes.Classic.Defaults);
                 var applies = setting.AppliesWhen is { } condition ? $" Applies only with `{condition}`." : "";
                 text.AppendLine($"| {string.Join(", ", setting.Aliases.Prepend("--" + setting.Name).Select(n => $"`{n}`"))} | `{Cell(setting.ValueHint)}` | " +
-                                $"{string.Join(" | ", defaults)} | {Cell(setting.Help)}.{applies} |");
+                                $"`{Cell(shown)}` | {Cell(setting.Help)}.{applies} |");
             }
             text.AppendLine();
         }
-        text.AppendLine($"`--model` defaults to `{TrainSettings.DefaultModel}`; `--recipe` to the network's own: " +
-                        string.Join("; ", Models.ModelCatalog.All.GroupBy(m => m.DefaultRecipe).Select(g => $"{g.Key} for {string.Join(", ", g.Select(m => m.Name))}")) + ".");
+
+        text.AppendLine("### Recipes").AppendLine();
+        text.AppendLine("A recipe is a named set of defaults; the settings it changes from `classic` are listed. The networks' own " +
+                        "recipes (`cifar10 models`): " +
+                        string.Join("; ", Models.ModelCatalog.BuiltIn.GroupBy(m => m.DefaultRecipe).Select(g => $"`{g.Key}` for {string.Join(", ", g.Select(m => m.Name))}")) + ".").AppendLine();
+        text.AppendLine("| recipe | what it is | settings other than classic's |").AppendLine("| --- | --- | --- |");
+        foreach (var recipe in Recipes.All)
+        {
+            var changed = TrainSettings.All.Where(s => s != TrainSettings.Recipe && s != TrainSettings.Model && !s.SameValue(recipe.Defaults, Recipes.Classic.Defaults))
+                                           .Select(s => $"`--{s.Name} {s.Format(recipe.Defaults)}`");
+            text.AppendLine($"| `{recipe.Name}` | {Cell(recipe.Description)} | {string.Join(" ", changed)} |");
+        }
         return text.ToString();
     }
 

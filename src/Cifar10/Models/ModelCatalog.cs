@@ -75,6 +75,8 @@ public static class ModelCatalog
             Description = "conv 5x5 (8) + max-pool, conv 3x3 (16) + avg-pool, FC 576-128-32-10",
             Source = "classic simple-CNN CIFAR-10 write-up",
             ReportedAccuracy = "54%",
+            // The fastest recipe to the write-up's figure measured by bench/writeups.sh (docs/writeups.md).
+            DefaultRecipe = "simple-best",
         },
         ModelInfo.For("deep", o => o.Dropout is { } p ? new DeepNet(o.NumClasses, dropout1: p, dropout2: p) : new DeepNet(o.NumClasses)) with
         {
@@ -82,6 +84,8 @@ public static class ModelCatalog
                           $"({DeepNet.DefaultDropout1} and {DeepNet.DefaultDropout2}; --dropout sets both)",
             Source = "deeper-CNN step of the same write-up",
             ReportedAccuracy = "69%",
+            // The fastest recipe to the write-up's figure measured by bench/writeups.sh (docs/writeups.md).
+            DefaultRecipe = "deep-best",
             HasDropout = true,
         },
         ModelInfo.For("wide", o => new WideNet(o.NumClasses, o.Dropout ?? WideNet.DefaultDropout)) with
@@ -89,6 +93,8 @@ public static class ModelCatalog
             Description = $"six convs 64..256 with BatchNorm in one flat 23-layer stack, FC 256-256-10, dropout {WideNet.DefaultDropout}",
             Source = "torchinfo-tabled wide CNN (Conv2d: 1-1 ... Linear: 1-23, 2,211,338 params)",
             HasDropout = true,
+            // The best this toolkit measured within 15 minutes on 2 cores (bench/writeups.sh, docs/writeups.md).
+            DefaultRecipe = "wide-best",
         },
         ModelInfo.For("tutorial", o => new TutorialNet(o.NumClasses, o.Depth)) with
         {
@@ -96,11 +102,14 @@ public static class ModelCatalog
             Source = "introductory CNN tutorial (two-layer / layer 3 / layer 4 comparison)",
             Depths = (TutorialNet.MinDepth, TutorialNet.MaxDepth),
         },
-        ModelInfo.For("vgg16", o => new Vgg16(o.NumClasses)) with
+        ModelInfo.For("vgg16", o => new Vgg16(o.NumClasses, o.Dropout ?? 0)) with
         {
-            Description = "VGG-16 with BatchNorm for 32x32 input, Linear(512, 10)",
+            Description = "VGG-16 with BatchNorm for 32x32 input, Linear(512, 10) (--dropout adds dropout before it; none by default)",
             Source = $"{KuangliuRepo} models/vgg.py",
             ReportedAccuracy = "92.64%",
+            HasDropout = true,
+            // The best this toolkit measured within 15 minutes on 2 cores (bench/writeups.sh, docs/writeups.md).
+            DefaultRecipe = "vgg16-best",
         },
         ModelInfo.For("resnet18", o => new ResNet18Cifar(o.NumClasses)) with
         {
@@ -113,6 +122,8 @@ public static class ModelCatalog
             Description = "torchvision ResNet-18 layout: 7x7/2 stem, 3x3/2 max-pool, adaptive avg-pool, fc",
             Source = "https://github.com/pytorch/vision torchvision/models/resnet.py",
             ReportedAccuracy = "71% after 8 epochs",
+            // The fastest recipe to the write-up's figure measured by bench/writeups.sh (docs/writeups.md).
+            DefaultRecipe = "resnet18-imagenet-best",
         },
         ModelInfo.For("fast", o => new FastNet(o.NumClasses)) with
         {
@@ -129,6 +140,9 @@ public static class ModelCatalog
     {
         get { lock (Entries) return Entries.ToArray(); }
     }
+
+    /// <summary>The networks this toolkit ships (without those registered since).</summary>
+    public static IReadOnlyList<ModelInfo> BuiltIn { get; } = Entries.ToArray();
 
     /// <summary>The names of all networks, comma-separated (for help texts and errors).</summary>
     public static string Names => NamesWhere(_ => true);

@@ -10,7 +10,9 @@ using static TorchSharp.torch.nn;
 
 namespace Cifar10.Models;
 
-/// <summary>13 conv-BN-ReLU layers with 5 max-pools (32→1), AvgPool2d(1, 1), Linear(512, classes).</summary>
+/// <summary>13 conv-BN-ReLU layers with 5 max-pools (32→1), AvgPool2d(1, 1), Linear(512, classes); with a dropout
+/// probability above 0, a Dropout before the Linear (the write-up's dropout experiment; it has no parameters, so the
+/// state dict is kuangliu's either way).</summary>
 public sealed class Vgg16 : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExportable
 {
     /// <summary>What the convolutions and linear layers compute in (<see cref="IMixedPrecision"/>).</summary>
@@ -21,15 +23,19 @@ public sealed class Vgg16 : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExport
     private const int MaxPool = 0;
 
     private readonly Sequential features;
+    private readonly Dropout? dropout;
     private readonly Linear classifier;
 
     /// <summary>The network, freshly initialised (from the global random state: seed it first for a reproducible start).</summary>
     /// <param name="numClasses">The number of classes: the width of the logits.</param>
-    public Vgg16(int numClasses = 10) : base(nameof(Vgg16))
+    /// <param name="dropout">Dropout before the classifier; 0 (the default) leaves it out, as kuangliu's network has none.</param>
+    public Vgg16(int numClasses = 10, double dropout = 0) : base(nameof(Vgg16))
     {
         ModelGuards.RequireClasses(numClasses);
+        ModelGuards.RequireDropout(dropout, nameof(dropout));
 
         features = MakeLayers(Config);
+        if (dropout > 0) this.dropout = Dropout(dropout);
         // Five 2×2 pools take 32×32 down to 1×1, so the features are just the 512 channels.
         classifier = Linear(512, numClasses);
 
@@ -41,6 +47,7 @@ public sealed class Vgg16 : Module<Tensor, Tensor>, IMixedPrecision, IOnnxExport
     {
         var x = features.call(MemoryFormat.ChannelsLast(input));
         x = x.flatten(1);
+        if (dropout is not null) x = dropout.call(x);
         return classifier.call(x);
     }
 

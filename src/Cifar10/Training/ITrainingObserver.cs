@@ -1,3 +1,4 @@
+using System.Globalization;
 using Cifar10.Reporting;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -113,5 +114,22 @@ public sealed class EarlyStopping(int patience) : ITrainingObserver
         int sinceBest = epoch.State.Epoch - epoch.State.BestEpoch;
         if (epoch.State.BestEpoch > 0 && sinceBest >= patience)
             epoch.RequestStop($"no better validation accuracy for {DisplayFormat.Count(sinceBest, "epoch")} (best {epoch.State.BestValAccuracy:P2} at epoch {epoch.State.BestEpoch})");
+    }
+}
+
+/// <summary>`--time-limit MINUTES`: stops when another epoch, as long as the longest so far, would end past the budget.</summary>
+public sealed class TimeLimit(double minutes, int epochs) : ITrainingObserver
+{
+    double elapsedSeconds;
+    double longestEpochSeconds;
+
+    /// <summary>Adds the epoch's time, and asks to stop when one more epoch as long as the longest would end past the limit.</summary>
+    public void EpochCompleted(EpochEnd epoch)
+    {
+        elapsedSeconds += epoch.Metrics.Seconds;
+        longestEpochSeconds = Math.Max(longestEpochSeconds, epoch.Metrics.Seconds);
+        if (epoch.State.Epoch < epochs && elapsedSeconds + longestEpochSeconds > minutes * 60)
+            epoch.RequestStop(string.Create(CultureInfo.InvariantCulture,
+                $"another epoch would end past the time limit of {minutes:0.##} min ({elapsedSeconds / 60:0.0} min of training so far)"));
     }
 }

@@ -173,6 +173,12 @@ public sealed record TrainConfig
     [Setting("early-stop", SettingGroup.Schedule, "Stop after this many epochs without a better validation accuracy (0 = never)", AtLeast = 0)]
     public int EarlyStop { get; init; }
 
+    /// <summary>A budget for the epoch loop: stop after the last epoch expected to end within this many minutes
+    /// (the next one is expected to take as long as the longest so far), so a schedule too long for the machine
+    /// runs its longest prefix that fits; 0 = no limit. The test set is measured afterwards as usual.</summary>
+    [Setting("time-limit", SettingGroup.Schedule, "Stop after the last epoch expected to end within this many minutes of training (0 = no limit)", AtLeast = 0)]
+    public double TimeLimitMinutes { get; init; }
+
     // ---- the network's own options ----
     /// <summary>Dropout probability for networks that have dropout; null keeps the network's own default.</summary>
     [Setting("dropout", SettingGroup.Network, "Dropout probability (networks with dropout; 'default' = the network's own)", AtLeast = 0, Below = 1, NullWord = "default")]

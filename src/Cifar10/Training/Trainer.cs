@@ -120,7 +120,7 @@ public sealed class Trainer
         using var optimizer = OptimizerFactory.Create(config, model);
         int stepsPerEpoch = StepsPerEpoch(train.Count, config.BatchSize, parallel.Size);
         var schedule = new LearningRateSchedule(config, stepsPerEpoch);
-        var observers = config.EarlyStop > 0 ? new Observers(observer, new EarlyStopping(config.EarlyStop)) : observer;
+        var observers = new Observers([observer, .. StopRules(config)]);
 
         var state = new CheckpointState
         {
@@ -191,6 +191,13 @@ public sealed class Trainer
         }
         if (stopReason is not null) observers.Message($"stopped after epoch {state.Epoch}: {stopReason}");
         return new TrainingOutcome(state.Epoch, state.BestValAccuracy, state.BestEpoch, clock.Elapsed.TotalSeconds, stopReason);
+    }
+
+    /// <summary>The observers that end training before its last epoch, as the config asks.</summary>
+    static IEnumerable<ITrainingObserver> StopRules(TrainConfig config)
+    {
+        if (config.EarlyStop > 0) yield return new EarlyStopping(config.EarlyStop);
+        if (config.TimeLimitMinutes > 0) yield return new TimeLimit(config.TimeLimitMinutes, config.Epochs);
     }
 
     /// <summary>The part of a network's initialisation that looks at the training data (declared by the

@@ -200,6 +200,18 @@ public class ModelTests
     }
 
     [Fact]
+    public void Vgg16TakesADropoutBeforeItsClassifierWithoutChangingItsWeights()
+    {
+        using var plain = ModelCatalog.Create("vgg16", new ModelOptions());
+        using var dropped = ModelCatalog.Create("vgg16", new ModelOptions(Dropout: 0.4));
+
+        Assert.Empty(DropoutRates(plain)); // kuangliu's network, as before
+        Assert.Equal([0.4], DropoutRates(dropped));
+        Assert.Equal(plain.state_dict().Keys, dropped.state_dict().Keys); // its checkpoints load either way
+        Assert.Equal(0.5, Configs.For("vgg16", ("dropout", "0.5")).Dropout); // `train --model vgg16 --dropout 0.5`
+    }
+
+    [Fact]
     public void SaveAndLoadRoundTripTheWeights()
     {
         torch.manual_seed(3);

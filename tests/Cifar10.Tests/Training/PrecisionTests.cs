@@ -9,7 +9,7 @@ namespace Cifar10.Tests.Training;
 [Collection(GlobalTorchState.Name)]
 public class PrecisionTests
 {
-    public static TheoryData<string> BuiltInNetworks() => [.. ModelCatalog.All.Where(m => m.Name != "tiny-cnn").Select(m => m.Name)];
+    public static TheoryData<string> BuiltInNetworks() => [.. ModelCatalog.BuiltIn.Select(m => m.Name)];
 
     [Theory]
     [MemberData(nameof(BuiltInNetworks))]

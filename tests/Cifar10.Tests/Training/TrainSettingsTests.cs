@@ -19,7 +19,7 @@ public class TrainSettingsTests
         ["momentum"] = "0.5", ["nesterov"] = "true", ["weight-decay"] = "0.01", ["norm-bias-lr-scale"] = "64",
         ["label-smoothing"] = "0.1", ["head-lr-scale"] = "0.5", ["muon-lr"] = "0.3", ["muon-momentum"] = "0.6",
         ["muon-ns-steps"] = "3", ["muon-fallback"] = "adamw", ["clip-grad-norm"] = "2.5", ["schedule"] = "step", ["step-size"] = "4",
-        ["milestones"] = "2 5", ["gamma"] = "0.5", ["warmup"] = "2", ["lookahead"] = "true", ["early-stop"] = "3",
+        ["milestones"] = "2 5", ["gamma"] = "0.5", ["warmup"] = "2", ["lookahead"] = "true", ["early-stop"] = "3", ["time-limit"] = "60",
         ["dropout"] = "0.2", ["depth"] = "4", ["dataset"] = "cifar100", ["labels"] = "coarse", ["test-size"] = "100",
         ["skip-bad-images"] = "true", ["val-size"] = "10", ["subset"] = "99", ["crop"] = "false",
         ["crop-padding"] = "2", ["pad-mode"] = "reflect", ["flip"] = "off", ["alternating-flip"] = "true", ["cutout"] = "8", ["low-res"] = "24", ["low-res-fraction"] = "0.25",
