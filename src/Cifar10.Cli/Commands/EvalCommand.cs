@@ -1,10 +1,7 @@
 using System.CommandLine;
 using Cifar10.Evaluation;
-using Cifar10.Export;
-using Cifar10.Prediction;
 using Cifar10.Runs;
 using Cifar10.Training;
-using TorchSharp;
 
 namespace Cifar10.Cli.Commands;
 
@@ -19,9 +16,8 @@ public static class EvalCommand
             Description = "Evaluate a PyTorch state_dict file with the original network's names instead (with --model)",
         };
         var data = CommonOptions.Data();
-        var dataSettings = new SettingOptions("model", "depth", "dropout", "dataset", "labels", "test-size", "seed");
-        // The run's own test-time augmentation unless given: eval measures as train did, so they agree.
-        var measureSettings = new SettingOptions("tta", "tta-confidence");
+        // The run's own data settings and test-time augmentation unless given: eval measures as train did, so they agree.
+        var settings = new SettingOptions([.. EvaluationRun.SettingNames]);
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var batchSize = new Option<int>("--batch-size", "-b")
@@ -35,86 +31,22 @@ public static class EvalCommand
         {
             checkpoint, weights, data, device, threads, batchSize, output, force,
         };
-        dataSettings.AddTo(command);
-        measureSettings.AddTo(command);
+        settings.AddTo(command);
         command.SetAction(parsed =>
         {
-            if (parsed.GetValue(batchSize) < 1) throw new ConfigException("batch size must be positive");
-            Runtime.DeviceSetup.CheckThreads(parsed.GetValue(threads)); // usage errors before anything is read
-            var given = dataSettings.Given(parsed);
-            var weightsFile = parsed.GetValue(weights);
-            if ((parsed.GetValue(checkpoint) is null) == (weightsFile is null))
-                throw new ConfigException("eval takes either --checkpoint RUN or --weights FILE.pt --model NAME");
-            if (weightsFile is not null && !given.Any(g => g.Key == "model"))
-                throw new ConfigException("--weights needs --model: a state_dict names tensors, not its network");
-            var onnx = parsed.GetValue(checkpoint) is { } named && ModelFiles.IsOnnx(named) ? named : null;
-            string? folder = weightsFile is null && onnx is null ? Checkpoint.Locate(parsed.GetValue(checkpoint)!) : null;
-            // The run's own data, data settings and TTA, unless the command line names others (also for a model exported into its run folder).
-            var runOf = folder ?? (onnx is null ? null : Path.GetDirectoryName(Path.GetFullPath(onnx)));
-            var manifest = runOf is null ? null : RunFolder.Of(runOf)?.ReadManifest();
-            var measure = measureSettings.Given(parsed).Aggregate(manifest?.Config ?? Recipes.Classic.Defaults,
-                                                                  (c, g) => TrainSettings.Get(g.Key).Apply(c, g.Value));
-            if (TrainSettings.Get("tta-confidence").Check(measure) is { } invalid) throw new ConfigException(invalid);
-            var views = measure.TestViews;
-            var outFolder = parsed.GetValue(output)
-                            ?? EvaluationFiles.DefaultFolder(folder ?? Path.ChangeExtension(Path.GetFullPath(onnx ?? weightsFile!), null), views != TestTimeAugmentation.None);
-            EvaluationFiles.CheckCanWrite(outFolder, parsed.GetValue(force)); // before the evaluation, not after it
-            var config = parsed.GetResult(data) is null && manifest is not null ? manifest.Config : Recipes.Classic.Defaults;
-            config = weightsFile is null
-                ? given.Where(g => g.Key is not ("model" or "depth" or "dropout")).Aggregate(config, (c, g) => TrainSettings.Get(g.Key).Apply(c, g.Value))
-                : TrainSettings.Resolve(given);
-            using var session = Session.Open(new SessionOptions
+            var request = new EvalRequest
             {
-                Device = parsed.GetValue(device)!, Threads = parsed.GetValue(threads),
-                Data = config.DataRequest(parsed.GetValue(data) ?? manifest?.DataFolder, DownloadCommand.Options(console)),
-            }, console.Interrupt);
-            var (model, normalization) = onnx is not null ? FromOnnx(session, onnx)
-                : weightsFile is null ? FromCheckpoint(session, folder!) : FromWeights(session, config with { Precision = PrecisionMode.Fp32 }, weightsFile);
-            using var _model = model;
-            var result = TrainingConsole.Run(console, observer =>
-                Evaluator.Evaluate(model, session.Test, session.Device, parsed.GetValue(batchSize), views, console.Interrupt, normalization,
-                                   measure.TtaConfidence, observer, views == TestTimeAugmentation.None ? "test set" : "test set (TTA)"));
-            var written = EvaluationFiles.Write(outFolder, result, views, parsed.GetValue(force));
-            Print(console.Out, result, views != TestTimeAugmentation.None);
-            console.Out.WriteLine($"written: {string.Join(", ", written)}");
+                Checkpoint = parsed.GetValue(checkpoint), Weights = parsed.GetValue(weights), Settings = settings.Given(parsed),
+                Data = parsed.GetValue(data), Download = DownloadCommand.Options(console),
+                Device = parsed.GetValue(device)!, Threads = parsed.GetValue(threads), BatchSize = parsed.GetValue(batchSize),
+                Out = parsed.GetValue(output), Force = parsed.GetValue(force),
+            };
+            var summary = TrainingConsole.Run(console, observer => EvaluationRun.Execute(request, observer, console.Interrupt));
+            Print(console.Out, summary.Result, summary.Views != TestTimeAugmentation.None);
+            console.Out.WriteLine($"written: {string.Join(", ", summary.Written)}");
             return Program.Success;
         });
         return command;
-    }
-
-    static (TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>, Data.Normalization) FromCheckpoint(Session session, string folder)
-    {
-        var (model, state) = session.LoadModel(folder);
-        session.CheckClassesMatch(state, folder);
-        return (model, state.Normalization);
-    }
-
-    /// <summary>An exported ONNX model on ONNX Runtime, as a network the evaluator runs like any other (its graph normalises).</summary>
-    static (TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>, Data.Normalization) FromOnnx(Session session, string file)
-    {
-        var classifier = session.Classifier(file);
-        try
-        {
-            session.CheckClassesMatch(classifier.ClassNames, file);
-        }
-        catch
-        {
-            classifier.Dispose();
-            throw;
-        }
-        return (new ClassifierNetwork(classifier), ClassifierNetwork.InputNormalization);
-    }
-
-    /// <summary>A state_dict trained elsewhere: the named network, its weights from the file, the data's own statistics;
-    /// in fp32, as the weights were made (a checkpoint of this tool records its own precision).</summary>
-    static (TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>, Data.Normalization) FromWeights(Session session, TrainConfig config, string file)
-    {
-        var model = session.CreateModel(config);
-        Export.ModelExport.LoadPyTorch(model, file);
-        model.to(session.Device);
-        model.eval();
-        using var train = session.Data.ReadTrain();
-        return (model, session.Data.NormalizationOf(train));
     }
 
     public static void Print(TextWriter output, EvaluationResult result, bool tta)
