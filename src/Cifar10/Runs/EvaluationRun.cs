@@ -35,6 +35,9 @@ public sealed record EvalRequest
 }
 
 /// <summary>What an evaluation measured and the files it wrote.</summary>
+/// <param name="Result">The test set's figures, per image and per class.</param>
+/// <param name="Views">The test-time augmentation it was measured with.</param>
+/// <param name="Written">The files written (their full paths).</param>
 public sealed record EvalSummary(EvaluationResult Result, TestTimeAugmentation Views, IReadOnlyList<string> Written);
 
 /// <summary>
