@@ -2,13 +2,14 @@
 # Training-step throughput, TorchSharp (this toolkit) vs PyTorch (Debian's python3-torch),
 # same networks, batch, optimizer and thread count, on this machine, in one invocation.
 #
-#   bash bench/run.sh [--models a,b] [--batch 128] [--threads N] [--steps 10] [--rounds 3] [--precision fp32|bf16] [--phases]
+#   bash bench/run.sh [--models a,b] [--batch 128] [--threads N] [--steps 10] [--rounds 3] [--precision fp32|bf16|fp32,bf16] [--phases]
 #
 # A shared VM's speed drifts (by up to a third within an hour here), so one measurement per side is
 # not enough: each network is measured in R rounds, each round one process of ours and one of
 # PyTorch's back to back, the order swapped every round so that a drift favours neither side.
 # Prints a Markdown table: the median img/s of each side, the median of the per-round ratios
-# TorchSharp / PyTorch (> 1 means we are faster) and their range. --phases adds a second table:
+# TorchSharp / PyTorch (> 1 means we are faster) and their range; with two precisions (fp32,bf16), both
+# measured in every round, and the ratio bf16 / fp32 of each side. --phases adds a second table:
 # where a step's time goes on each side (forward and loss, backward, optimizer update).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,51 +44,63 @@ theirs=(/usr/bin/python3 bench/pytorch/step_throughput.py)
 # shellcheck source=bench/machine.sh
 source bench/machine.sh
 echo "Machine: ${cpu}, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; threads ${threads}; batch ${batch}; ${steps} timed steps after 3 warm-up, ${rounds} alternating rounds; precision ${precision} (bf16: autocast on both sides)"
-echo "TorchSharp 0.107.0 (libtorch 2.10.0, its own MKL/oneDNN) vs PyTorch ${peer_torch_version} (BLAS: ${peer_blas})"
+echo "TorchSharp 0.107.0 (libtorch 2.10.0, its own MKL/oneDNN) vs PyTorch ${peer_torch_version} (BLAS: ${peer_blas}); toolkit at $(git rev-parse --short HEAD)"
 echo
-echo "| network | TorchSharp img/s | PyTorch img/s | ratio (median) | ratio range |"
-echo "| --- | ---: | ---: | ---: | ---: |"
-phases=$(mktemp)
-measure() { # side name -> img/s; the phase times (ms) go to $phases as "side name forward backward optimizer"
+IFS=',' read -ra precisions <<< "$precision"
+results=$(mktemp) # "side name precision img/s forward backward optimizer", one line per process
+measure() { # side name precision
   local -n side=$1
   local line
-  line=$("${side[@]}" --models "$2" --batch "$batch" --threads "$threads" --steps "$steps" --precision "$precision" | tail -1)
-  echo "$1 $2 $(echo "$line" | cut -d, -f7-9 | tr , ' ')" >> "$phases"
-  echo "$line" | cut -d, -f6
+  line=$("${side[@]}" --models "$2" --batch "$batch" --threads "$threads" --steps "$steps" --precision "$3" | tail -1)
+  echo "$1 $2 $3 $(echo "$line" | cut -d, -f6-9 | tr , ' ')" >> "$results"
 }
 IFS=',' read -ra names <<< "$models"
 for name in "${names[@]}"; do
-  rows=""
   for ((round = 0; round < rounds; round++)); do
-    if ((round % 2 == 0)); then a=$(measure ours "$name"); b=$(measure theirs "$name")
-    else b=$(measure theirs "$name"); a=$(measure ours "$name"); fi
-    rows+="$a $b"$'\n'
+    for p in "${precisions[@]}"; do
+      if ((round % 2 == 0)); then measure ours "$name" "$p"; measure theirs "$name" "$p"
+      else measure theirs "$name" "$p"; measure ours "$name" "$p"; fi
+    done
   done
-  printf '%s' "$rows" | python3 -c '
-import statistics, sys
-name = sys.argv[1]
-pairs = [tuple(map(float, line.split())) for line in sys.stdin if line.strip()]
-ratios = [a / b for a, b in pairs]
-print(f"| {name} | {statistics.median(a for a, _ in pairs):.1f} | {statistics.median(b for _, b in pairs):.1f} "
-      f"| {statistics.median(ratios):.2f} | {min(ratios):.2f}–{max(ratios):.2f} |")' "$name"
 done
-if [ "$show_phases" = false ]; then rm -f "$phases"; exit 0; fi
-echo
-echo "Where a step's time goes (ms, median over the rounds; ours / PyTorch's):"
-echo
-echo "| network | forward + loss | backward | optimizer update |"
-echo "| --- | ---: | ---: | ---: |"
-python3 - "$phases" <<'PY'
+# Medians over the rounds; each ratio is the median of the per-round ratios (both sides of a ratio measured
+# back to back), with its range.
+python3 - "$results" "$show_phases" "${precisions[@]}" <<'PY'
 import statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    side, name, *ms = line.split()
-    rows.setdefault(name, {}).setdefault(side, []).append(list(map(float, ms)))
-for name, sides in rows.items():
-    cells = []
-    for phase in range(3):
-        ours, theirs = (statistics.median(r[phase] for r in sides[s]) for s in ("ours", "theirs"))
-        cells.append(f"{ours:.1f} / {theirs:.1f}")
-    print(f"| {name} | " + " | ".join(cells) + " |")
+path, show_phases, precisions = sys.argv[1], sys.argv[2] == "true", sys.argv[3:]
+runs = {}
+for line in open(path):
+    side, name, precision, *numbers = line.split()
+    runs.setdefault((name, precision, side), []).append(list(map(float, numbers)))
+names = list(dict.fromkeys(name for name, _, _ in runs))
+speed = lambda name, p, side: [r[0] for r in runs[(name, p, side)]]
+def ratio(a, b):
+    ratios = [x / y for x, y in zip(a, b)]
+    return f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
+header = ["network"]
+for p in precisions:
+    header += [f"TorchSharp {p} img/s", f"PyTorch {p} img/s", f"ours / PyTorch, {p}"]
+if len(precisions) == 2:
+    header += [f"{precisions[1]} / {precisions[0]}, ours", f"{precisions[1]} / {precisions[0]}, PyTorch"]
+print("| " + " | ".join(header) + " |")
+print("| --- " + "| ---: " * (len(header) - 1) + "|")
+for name in names:
+    cells = [name]
+    for p in precisions:
+        ours, theirs = speed(name, p, "ours"), speed(name, p, "theirs")
+        cells += [f"{statistics.median(ours):.1f}", f"{statistics.median(theirs):.1f}", ratio(ours, theirs)]
+    if len(precisions) == 2:
+        for side in ("ours", "theirs"):
+            cells.append(ratio(speed(name, precisions[1], side), speed(name, precisions[0], side)))
+    print("| " + " | ".join(cells) + " |")
+if show_phases:
+    print("\nWhere a step's time goes (ms, median over the rounds; ours / PyTorch's):\n")
+    print("| network | precision | forward + loss | backward | optimizer update |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for name in names:
+        for p in precisions:
+            cells = [f"{statistics.median(a[k] for a in runs[(name, p, 'ours')]):.1f} / "
+                     f"{statistics.median(b[k] for b in runs[(name, p, 'theirs')]):.1f}" for k in (1, 2, 3)]
+            print(f"| {name} | {p} | " + " | ".join(cells) + " |")
 PY
-rm -f "$phases"
+rm -f "$results"

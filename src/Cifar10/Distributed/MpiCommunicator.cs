@@ -117,6 +117,6 @@ internal sealed unsafe class MpiCommunicator : ICommunicator
         // No rank exits before every rank is done: a launcher that is ending the job (mpirun after Ctrl-C) kills
         // the remaining ranks as soon as one exits, and MPI_Finalize alone does not hold them back then.
         mpi.Barrier();
-        mpi.Finalize();
+        mpi.FinalizeMpi();
     }
 }

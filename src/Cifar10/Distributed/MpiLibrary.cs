@@ -180,7 +180,7 @@ internal sealed unsafe class MpiLibrary
 
     public void Abort(int code) => abort(World, code);
 
-    public void Finalize() => Check(finalize(), "MPI_Finalize");
+    public void FinalizeMpi() => Check(finalize(), "MPI_Finalize");
 
     static void Check(int result, string call)
     {

@@ -257,7 +257,7 @@ public class DataParallelTests
             averager.Average(share: parallel.Rank == 0 ? 0.25 : 0.75); // 1 image of 4 here, 3 there
             return weight.grad!.data<float>().ToArray();
         });
-        Assert.All(ranks, r => Assert.Equal([0.25f * 1 + 0.75f * 4, 0.25f * 2 + 0.75f * 8], r.Result));
+        Assert.All(ranks, r => Assert.Equal([0.25f * 1 + 0.75f * 4, 0.25f * 2 + 0.75f * 8], r.Result!));
     }
 
     [Fact]
