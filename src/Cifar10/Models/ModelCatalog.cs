@@ -40,6 +40,11 @@ public sealed record ModelInfo
     /// <summary>Whether the network can compute in bfloat16 (it implements <see cref="IMixedPrecision"/>): <c>--precision bf16</c>, and <c>auto</c> on a CPU where that is faster.</summary>
     public bool SupportsBf16 => typeof(IMixedPrecision).IsAssignableFrom(NetworkType);
 
+    /// <summary>Whether <c>--precision auto</c> picks bf16 for this network on a CPU fast at bf16 (it must
+    /// <see cref="SupportsBf16"/>); false for a network whose step measured slower in bf16 than in fp32 there, so that
+    /// <c>auto</c> never slows a run down (docs/benchmarks.md, "Precision (bf16) and memory layout").</summary>
+    public bool PrefersBf16 { get; init; } = true;
+
     /// <summary>Whether the network takes images smaller than 32×32 (it implements <see cref="IAnyImageSize"/>): <c>--low-res</c>.</summary>
     public bool AcceptsAnyImageSize => typeof(IAnyImageSize).IsAssignableFrom(NetworkType);
 
@@ -101,6 +106,8 @@ public static class ModelCatalog
             Description = $"{TutorialNet.MinDepth}..{TutorialNet.MaxDepth} blocks of conv 3x3 + ReLU + max-pool (16, 32, 64, 128), one FC",
             Source = "introductory CNN tutorial (two-layer / layer 3 / layer 4 comparison)",
             Depths = (TutorialNet.MinDepth, TutorialNet.MaxDepth),
+            // Its layers are too narrow for bf16 to pay: casts cost more than the convolutions save.
+            PrefersBf16 = false,
         },
         ModelInfo.For("vgg16", o => new Vgg16(o.NumClasses, o.Dropout ?? 0)) with
         {

@@ -6,7 +6,7 @@ namespace Cifar10.Training;
 
 /// <summary>
 /// Resolves --precision to the dtype a network's convolutions compute in. "auto" is bf16 for a network that
-/// can compute in it (<see cref="IMixedPrecision"/>) on a CPU whose bf16 arithmetic outruns its fp32
+/// can compute in it (<see cref="IMixedPrecision"/>) and prefers it (<see cref="ModelInfo.PrefersBf16"/>) on a CPU whose bf16 arithmetic outruns its fp32
 /// (AMX, or AMD's AVX-512 BF16), and fp32 everywhere else: with the libtorch 2.10 that TorchSharp 0.107
 /// ships, bf16 only pays where the hardware does bf16 dot products at twice the fp32 rate.
 /// </summary>
@@ -24,7 +24,7 @@ public static class Precision
             throw new ConfigException($"--precision bf16 needs a network that computes in bfloat16 ({ModelCatalog.NamesWhere(m => m.SupportsBf16)}); '{model.Name}' runs in fp32"),
         PrecisionMode.Bf16 when Autocast.Unavailable is { } reason => throw new ConfigException($"--precision bf16 is not available: {reason}"),
         PrecisionMode.Bf16 => PrecisionMode.Bf16,
-        PrecisionMode.Auto when model.SupportsBf16 && cpu.FastBfloat16 && Autocast.Unavailable is null => PrecisionMode.Bf16,
+        PrecisionMode.Auto when model.SupportsBf16 && model.PrefersBf16 && cpu.FastBfloat16 && Autocast.Unavailable is null => PrecisionMode.Bf16,
         _ => PrecisionMode.Fp32,
     };
 
