@@ -6,12 +6,12 @@ using Spectre.Console;
 
 namespace Cifar10.Cli;
 
-/// <summary>Plain lines, for logs and pipes: one per epoch, plus a few during long epochs; for other long
-/// work (a test evaluation, lr-find) a line when it starts, its time estimate, a line every
-/// <see cref="WorkInterval"/> and one when it ends.</summary>
+/// <summary>Plain lines, for logs and pipes: one per epoch, plus a step line every <see cref="WorkInterval"/> during
+/// long epochs; for other long work (a test evaluation, lr-find) a line when it starts, its time estimate, a line
+/// every <see cref="WorkInterval"/> and one when it ends.</summary>
 public sealed class PlainTextObserver(TextWriter output) : ITrainingObserver
 {
-    /// <summary>Long work outside the epochs is short next to them: a line this often shows it moving.</summary>
+    /// <summary>The longest a reader waits for a line: nothing long is silent, in a log or a pipe.</summary>
     public static readonly TimeSpan WorkInterval = TimeSpan.FromSeconds(10);
 
     readonly Stopwatch sinceLastLine = Stopwatch.StartNew();
@@ -21,8 +21,8 @@ public sealed class PlainTextObserver(TextWriter output) : ITrainingObserver
 
     public void StepCompleted(StepProgress p)
     {
-        // Long epochs on a CPU take minutes: say something every 30 s so a CI log shows life.
-        if (sinceLastLine.Elapsed.TotalSeconds < 30 || p.Step == p.StepsPerEpoch) return;
+        // Long epochs on a CPU take minutes: a step line now and then shows the run moving.
+        if (sinceLastLine.Elapsed < WorkInterval || p.Step == p.StepsPerEpoch) return;
         sinceLastLine.Restart();
         output.WriteLine($"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsPerEpoch}  loss {p.Loss:F4}  acc {p.Accuracy:P2}  {p.ImagesPerSecond:F0} img/s");
     }
