@@ -388,7 +388,7 @@ public static class PredictionServer
             foreach (var p in row)
                 if (!float.IsFinite(p))
                     throw new RequestError(StatusCodes.Status500InternalServerError, $"{name}: the network's probabilities are not numbers (NaN or infinite): a diverged or damaged checkpoint");
-            return Predictor.Top(row, ClassNames, k).Select(c => new { @class = c.ClassName, probability = Math.Round(c.Probability, 6) });
+            return Predictor.Top(row, ClassNames, k).Select(c => c.ToJson());
         }
 
         public IResult Health() => Results.Json(new

@@ -37,9 +37,8 @@ public static class PredictCommand
         return command;
     }
 
-    /// <summary>The JSON of one answer, as the server's /predict writes it too; a probability that is not a number
-    /// (a network that diverged) is null, as in the toolkit's files, since JSON has no NaN.</summary>
+    /// <summary>The JSON of one answer, its classes as the server's /predict writes them too (<see cref="ClassProbability.ToJson"/>).</summary>
     public static object Json(Cifar10.Prediction.Prediction p) => p.Succeeded
-        ? new { path = p.Path, top = p.Top.Select(c => new { @class = c.ClassName, probability = double.IsFinite(c.Probability) ? Math.Round(c.Probability, 6) : (double?)null }) }
+        ? new { path = p.Path, top = p.Top.Select(c => c.ToJson()) }
         : new { path = p.Path, error = p.Error };
 }

@@ -5,7 +5,13 @@ namespace Cifar10.Prediction;
 /// <summary>One class of a prediction and how probable the network finds it.</summary>
 /// <param name="ClassName">The class, as the checkpoint (or ONNX model) names it.</param>
 /// <param name="Probability">The network's probability for it, 0 to 1 (averaged over the views with test-time augmentation).</param>
-public sealed record ClassProbability(string ClassName, double Probability);
+public sealed record ClassProbability(string ClassName, double Probability)
+{
+    /// <summary>Its JSON form, as <c>predict --json</c> and the server's /predict write it: <c>class</c> and
+    /// <c>probability</c> rounded to 6 digits; null for a probability that is not a number (a network that diverged),
+    /// as in the toolkit's files, since JSON has no NaN.</summary>
+    public object ToJson() => new { @class = ClassName, probability = double.IsFinite(Probability) ? Math.Round(Probability, 6) : (double?)null };
+}
 
 /// <summary>The answer for one image: its top classes, or why it could not be read.</summary>
 /// <param name="Path">The image's path, or an upload's name.</param>
