@@ -8,7 +8,8 @@ namespace Cifar10.Distributed;
 /// <summary>
 /// Averages the gradients of a network's parameters over the ranks, in one fused buffer: every
 /// gradient is copied into its slot of one float32 vector, which MPI sums in a single allreduce (split only
-/// past MPI's int count), and copied back. One call per step instead of one per tensor: a network's hundred
+/// past MPI's int count), and the summed slots become the parameters' gradients (views of the buffer, as DDP's
+/// gradient_as_bucket_view: no copy back). One call per step instead of one per tensor: a network's hundred
 /// small tensors would each pay the network's latency.
 /// </summary>
 internal sealed class GradientAverager : IDisposable
@@ -33,11 +34,11 @@ internal sealed class GradientAverager : IDisposable
     public long Bytes => offsets[^1] * sizeof(float);
 
     /// <summary>
-    /// Replaces every gradient by the gradient of the whole batch's mean loss: each rank's gradient is the mean
-    /// over its share, so it is weighted by <paramref name="share"/> (its images / the batch's) before the sum.
-    /// With equal shares of two ranks the weight is ½, exact in binary, and only the sum itself rounds.
+    /// Replaces every gradient by its sum over the ranks. Each rank weighted its loss by its share of the batch (its
+    /// images / the batch's, <see cref="Training.TrainingStep.Run"/>), so the sum is the gradient of the whole batch's
+    /// mean loss. With equal shares of two ranks the weight is ½, exact in binary, and only the sum itself rounds.
     /// </summary>
-    public void Average(double share)
+    public void Sum()
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -47,10 +48,10 @@ internal sealed class GradientAverager : IDisposable
             if (parameters[i].grad is { } grad) slot.view(grad.shape).copy_(grad);
             else slot.zero_(); // no gradient here: it adds nothing to the others'
         }
-        buffer.mul_(share);
         world.Sum(MemoryMarshal.Cast<byte, float>(buffer.bytes));
+        // The sums become the gradients, with no copy back; the next step's zero_grad lets go of these views.
         for (int i = 0; i < parameters.Length; i++)
-            if (parameters[i].grad is { } grad) grad.copy_(Slot(i).view(grad.shape));
+            if (parameters[i].grad is { } grad) parameters[i].grad = Slot(i).view(grad.shape).DetachFromDisposeScope();
     }
 
     Tensor Slot(int i) => buffer.narrow(0, offsets[i], offsets[i + 1] - offsets[i]);

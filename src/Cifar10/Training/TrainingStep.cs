@@ -60,10 +60,16 @@ public sealed class TrainingStep
         times?.Forward.Stop();
         times?.Backward.Start();
         model.zero_grad(); // to None, so frozen parameters (no gradient) are skipped by the optimizer
-        loss.backward();
+        if (gradients is null) loss.backward();
+        else
+        {
+            // Weighted by this rank's share of the batch, the ranks' gradients sum to the whole batch's (GradientAverager.Sum).
+            using var share = loss * batchShare;
+            share.backward();
+        }
         times?.Backward.Stop();
         times?.Communicate.Start();
-        gradients?.Average(batchShare);
+        gradients?.Sum();
         times?.Communicate.Stop();
         times?.Update.Start();
         if (clipGradNorm > 0)
