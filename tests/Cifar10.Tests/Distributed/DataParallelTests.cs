@@ -245,19 +245,24 @@ public class DataParallelTests
     }
 
     [Fact]
-    public void GradientsAreAveragedWeightedByEachRanksShare()
+    public void GradientsAreSummedOverTheRanksAndAParameterWithoutOneKeepsNone()
     {
-        var models = Enumerable.Range(0, 2).Select(_ => nn.Linear(2, 1, hasBias: false)).ToArray();
-        float[][] gradients = [[1, 2], [4, 8]];
+        // Each rank's gradient comes weighted by its share of the batch (TrainingStep weights the loss): 1 image of 4 here, 3 there.
+        var models = Enumerable.Range(0, 2).Select(_ => nn.Sequential(nn.Linear(2, 1, hasBias: false), nn.Linear(1, 1, hasBias: false))).ToArray();
+        float[][] gradients = [[0.25f * 1, 0.25f * 2], [0.75f * 4, 0.75f * 8]];
         var ranks = ThreadWorld.Run(2, parallel =>
         {
-            var weight = models[parallel.Rank].weight!;
-            weight.grad = tensor(gradients[parallel.Rank]).view(1, 2);
+            var (first, frozen) = (models[parallel.Rank].parameters().First(), models[parallel.Rank].parameters().Last());
+            first.grad = tensor(gradients[parallel.Rank]).view(1, 2);
             using var averager = parallel.Gradients(models[parallel.Rank])!;
-            averager.Average(share: parallel.Rank == 0 ? 0.25 : 0.75); // 1 image of 4 here, 3 there
-            return weight.grad!.data<float>().ToArray();
+            averager.Sum();
+            return (first.grad!.data<float>().ToArray(), frozen.grad is null);
         });
-        Assert.All(ranks, r => Assert.Equal([0.25f * 1 + 0.75f * 4, 0.25f * 2 + 0.75f * 8], r.Result!));
+        Assert.All(ranks, r =>
+        {
+            Assert.Equal([0.25f * 1 + 0.75f * 4, 0.25f * 2 + 0.75f * 8], r.Result.Item1);
+            Assert.True(r.Result.Item2);
+        });
     }
 
     [Fact]
