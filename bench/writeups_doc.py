@@ -178,7 +178,9 @@ def main():
         "run (`bench/pytorch/train_writeup.py` reads its config.json: same recipe, seed, validation split and data "
         "files); and this toolkit with the network's default recipe, its best (`cifar10 train --model NAME` alone).")
     say("")
-    say(f"Machine: {args.machine}; threads: {args.threads}; seeds: {', '.join(seeds)}; the page written at commit {args.commit}. "
+    seeds_text = ", ".join(seeds) + (" (a figure with ± is the mean and standard deviation over the seeds that ran; one "
+                                     f"without is seed {seeds[0]} alone)" if len(seeds) > 1 else "")
+    say(f"Machine: {args.machine}; threads: {args.threads}; seeds: {seeds_text}; the page written at commit {args.commit}. "
         "Ours: TorchSharp 0.107.0 (libtorch 2.10.0); the peer: Debian's python3-torch 1.13 on OpenBLAS.")
     say("")
     say("How to read the figures: accuracy is the test set's, measured once after training with the weights best on "

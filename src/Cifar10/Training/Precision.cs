@@ -20,13 +20,16 @@ public static class Precision
     /// <summary><see cref="Resolve(PrecisionMode, ModelInfo)"/> on <paramref name="cpu"/>.</summary>
     internal static PrecisionMode Resolve(PrecisionMode requested, ModelInfo model, CpuInfo cpu) => requested switch
     {
-        PrecisionMode.Bf16 when !model.SupportsBf16 =>
-            throw new ConfigException($"--precision bf16 needs a network that computes in bfloat16 ({ModelCatalog.NamesWhere(m => m.SupportsBf16)}); '{model.Name}' runs in fp32"),
+        PrecisionMode.Bf16 when !model.SupportsBf16 => throw new ConfigException(Bf16Unsupported(model)),
         PrecisionMode.Bf16 when Autocast.Unavailable is { } reason => throw new ConfigException($"--precision bf16 is not available: {reason}"),
         PrecisionMode.Bf16 => PrecisionMode.Bf16,
         PrecisionMode.Auto when model.SupportsBf16 && model.PrefersBf16 && cpu.FastBfloat16 && Autocast.Unavailable is null => PrecisionMode.Bf16,
         _ => PrecisionMode.Fp32,
     };
+
+    /// <summary>Why --precision bf16 is refused for <paramref name="model"/>, a network that computes only in fp32.</summary>
+    internal static string Bf16Unsupported(ModelInfo model) =>
+        $"--precision bf16 needs a network that computes in bfloat16 ({ModelCatalog.NamesWhere(m => m.SupportsBf16)}); '{model.Name}' runs in fp32";
 
     /// <summary>
     /// The scope a network's forward pass (and its loss) runs in: libtorch's autocast in the network's compute

@@ -100,8 +100,7 @@ public static class TrainSettings
                 $"{model.Name} depth must be between {model.Depths?.Min} and {model.Depths?.Max} (got {config.Depth})");
         Require(config.LowRes == 0 || model.AcceptsAnyImageSize,
                 $"--low-res needs a network that takes any image size ({ModelCatalog.NamesWhere(m => m.AcceptsAnyImageSize)}); '{model.Name}' takes only the size it was built for");
-        Require(config.Precision != PrecisionMode.Bf16 || model.SupportsBf16,
-                $"--precision bf16 needs a network that computes in bfloat16 ({ModelCatalog.NamesWhere(m => m.SupportsBf16)}); '{model.Name}' runs in fp32");
+        Require(config.Precision != PrecisionMode.Bf16 || model.SupportsBf16, Precision.Bf16Unsupported(model));
         return config;
     }
 
