@@ -37,12 +37,14 @@ SECTIONS = {
     "wide": ("The wide 6-conv network", "wide-writeup"),
 }
 
-EXPERIMENTS = [  # folder, the setting swept, what the write-up showed
-    ("epochs", "epochs", "a short against a long schedule (the write-up: 10 against 100 epochs): too few epochs underfit"),
-    ("lr", "lr", "a good learning rate against two too high (the write-up: too high converges slowly or not at all)"),
-    ("batch-size", "batch-size", "batch size (the write-up: larger batches are faster per image and less noisy)"),
-    ("dropout", "dropout", "dropout before the classifier (the write-up: training loss falls more slowly, test accuracy about the same)"),
-    ("weight-decay", "weight-decay", "weight decay (the write-up: an unreasonable value ruins the model)"),
+EXPERIMENTS = [  # folder, the setting swept, what the write-up showed, a note on reading the plot (or None)
+    ("epochs", "epochs", "a short against a long schedule (the write-up: 10 against 100 epochs): too few epochs underfit",
+     "With one seed and a rate that stays constant until epoch 75, the shorter runs train exactly the longer one's "
+     "first epochs, so their curves lie under its curve."),
+    ("lr", "lr", "a good learning rate against two too high (the write-up: too high converges slowly or not at all)", None),
+    ("batch-size", "batch-size", "batch size (the write-up: larger batches are faster per image and less noisy)", None),
+    ("dropout", "dropout", "dropout before the classifier (the write-up: training loss falls more slowly, test accuracy about the same)", None),
+    ("weight-decay", "weight-decay", "weight decay (the write-up: an unreasonable value ruins the model)", None),
 ]
 
 
@@ -275,11 +277,14 @@ def experiments(say, runs_folder, docs_folder, args):
         "on a 2-core machine for the five: the point is the effect, not the last point. The baseline trial (lr 0.001, "
         "batch 64, no dropout, no weight decay) is trained once and shared by the five.")
     say("")
-    for folder, setting, what in EXPERIMENTS:
+    for folder, setting, what, note in EXPERIMENTS:
         sweep = os.path.join(runs_folder, "vgg16-experiments", folder)
         results = os.path.join(sweep, "results.csv")
         say(f"#### {setting}: {what}")
         say("")
+        if note:
+            say(note)
+            say("")
         if not os.path.exists(results):
             say("Not run yet.")
             say("")
