@@ -178,7 +178,8 @@ def main():
         "toolkit trained with the write-up's own recipe (`--recipe`, restating what the write-up trained with; "
         "`cifar10 models` lists them and what was chosen where a write-up is silent); the PyTorch peer of that same "
         "run (`bench/pytorch/train_writeup.py` reads its config.json: same recipe, seed, validation split and data "
-        "files); and this toolkit with the network's default recipe, its best (`cifar10 train --model NAME` alone).")
+        "files); and this toolkit with the network's default recipe, its best (`cifar10 train --model NAME` alone; "
+        "how each was chosen: [defaults.md](defaults.md)).")
     say("")
     seeds_text = ", ".join(seeds) + (" (a figure with ± is the mean and standard deviation over the seeds that ran; one "
                                      f"without is seed {seeds[0]} alone)" if len(seeds) > 1 else "")
