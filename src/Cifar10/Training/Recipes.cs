@@ -201,11 +201,12 @@ public static class Recipes
     public static IReadOnlyList<Recipe> Writeups { get; } = [PytorchTutorial, SimpleDeepWriteup, ResNet18Writeup, Vgg16Writeup, WideWriteup];
 
     // ---- the write-ups' networks' own defaults: this toolkit's best recipe for each within 15 minutes on 2 cores ----
-    // The classic recipe's optimizer on a one-cycle schedule (simple's: a linear one), its epochs cut to what fits the budget at the network's
-    // measured step rate (bench/run.sh); each chosen from short runs (docs/defaults.md keeps those that changed a choice).
+    // The classic recipe's optimizer on a one-cycle schedule (simple's: a linear one), its epochs cut to what fits
+    // the budget at the network's measured step rate (bench/run.sh); each chosen from short runs (docs/defaults.md
+    // keeps those that changed a choice).
 
     /// <summary>SGD with momentum 0.9 over <paramref name="epochs"/> epochs on <paramref name="schedule"/> (one cycle unless
-    /// told), crops and flips, the classic weight decay 5e-4. Plain momentum, not Nesterov's: the short runs behind
+    /// told), crops and flips, the classic weight decay 5e-4. Plain momentum, not Nesterov's: the first short runs behind
     /// these recipes used Nesterov's, which changes little, but would make `--optimizer adam` on these networks an
     /// error until `--nesterov false`.</summary>
     static TrainConfig Sgd(string name, int epochs, int batchSize, double peakLearningRate, double labelSmoothing,
