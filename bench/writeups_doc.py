@@ -1,6 +1,7 @@
 """docs/writeups.md from the runs of bench/writeups.sh: a table per write-up (its headline figures; this toolkit with
 the write-up's recipe, its PyTorch peer, this toolkit with the network's default recipe, and the time each took to
-reach the write-up's figure), the sweeps' plots copied beside the page, and a short summary table for the README.
+reach the write-up's figure, or where it states none an accuracy both reached), the sweeps' plots copied beside the
+page, and a short summary table for the README.
 
     /usr/bin/python3 bench/writeups_doc.py --runs runs/writeups --doc docs/writeups.md --seeds "0" --machine "..." ...
 
@@ -101,9 +102,9 @@ def shared_target(row):
     return math.floor(min(max(accuracy for _, accuracy in run["ends"]) for run in runs) * 100) / 100
 
 
-def target_text(row, target):
+def target_text(row):
     """How a row names what its times reach: nothing for the write-up's figure, the percent where it is a shared one."""
-    return "" if row["target"] is not None or target is None else f"{target:.0%} (reached by both): "
+    return "" if row["target"] is not None or row["reach"] is None else f"{row['reach']:.0%} (reached by both): "
 
 
 def spread(values, unit=""):
@@ -224,8 +225,10 @@ def main():
 
     rows = []
     for section, label, model, target, text, writeup, default in FIGURES:
-        rows.append({"section": section, "label": label, "model": model, "target": target, "text": text,
-                     "ours": collect(writeup, "toolkit"), "peer": collect(writeup, "peer"), "best": collect(default, "toolkit")})
+        row = {"section": section, "label": label, "model": model, "target": target, "text": text,
+               "ours": collect(writeup, "toolkit"), "peer": collect(writeup, "peer"), "best": collect(default, "toolkit")}
+        row["reach"] = shared_target(row)
+        rows.append(row)
 
     if not any(row["ours"] or row["peer"] or row["best"] for row in rows):
         say(f"**Nothing measured yet**: no run has finished under `{runs_folder}`. `bash bench/writeups.sh` (about 7 hours "
@@ -238,9 +241,8 @@ def main():
     for row in rows:
         best = row["best"]
         ends = f"{accuracy(best)} in {minutes(best)}" if best else "not run"
-        target = shared_target(row)
         say(f"| `{SECTIONS[row['section']][1]}` | {row['label']} | {row['text']} | {accuracy(row['ours'])} | {accuracy(row['peer'])} "
-            f"| {target_text(row, target)}{time_to(best, target)} | {ends} |")
+            f"| {target_text(row)}{time_to(best, row['reach'])} | {ends} |")
     say("")
 
     for section, (title, recipe) in SECTIONS.items():
@@ -252,11 +254,10 @@ def main():
         say("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for row in (r for r in rows if r["section"] == section):
             default_name = f" `{row['best'][0]['recipe']}`" if row["best"] else ""
-            target = shared_target(row)
             say(f"| {row['label']} | {row['text']} | {accuracy(row['ours'])} | {minutes(row['ours'])}{epochs_note(row['ours'])} "
                 f"| {accuracy(row['peer'])} | {minutes(row['peer'])} | {accuracy(row['best'])}{default_name} "
                 f"| {minutes(row['best'])}{epochs_note(row['best'])} "
-                f"| {target_text(row, target)}{time_to(row['best'], target)} / {time_to(row['ours'], target)} / {time_to(row['peer'], target)} |")
+                f"| {target_text(row)}{time_to(row['best'], row['reach'])} / {time_to(row['ours'], row['reach'])} / {time_to(row['peer'], row['reach'])} |")
         say("")
         first = seeds[0]
         plots = []
