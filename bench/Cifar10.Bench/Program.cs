@@ -49,7 +49,7 @@ foreach (var name in options.Models)
     using var model = Trainer.CreateModel(config, classCount: 10);
     model.train();
     using var optimizer = OptimizerFactory.Create(config, model);
-    var step = new TrainingStep(model, optimizer, config.LabelSmoothing, config.ClipGradNorm);
+    var step = new TrainingStep(model, optimizer, config.LabelSmoothing, config.ClipGradNorm, config.MicroBatch);
     using var images = torch.randn(options.Batch, 3, 32, 32);
     using var labels = torch.randint(0, 10, [options.Batch], dtype: int64);
 

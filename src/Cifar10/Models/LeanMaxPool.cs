@@ -61,6 +61,9 @@ internal static class LeanMaxPool
             using var flatGradient = gradOutput.permute(0, 2, 3, 1).reshape(n, -1, channels);
             using var gradient = zeros([n, height * width, channels], dtype: gradOutput.dtype, device: gradOutput.device)
                 .scatter_(1, flatIndices, flatGradient);
+            // TorchSharp hands the incoming gradient over as a handle of the caller's dispose scope and never frees
+            // it: freed here, it goes as soon as autograd is done with it instead of with that scope.
+            gradOutput.Dispose();
             return [gradient.view(n, height, width, channels).permute(0, 3, 1, 2), null!];
         }
 

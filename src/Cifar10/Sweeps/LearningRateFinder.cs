@@ -45,7 +45,7 @@ public static class LearningRateFinder
         model.train();
         (model as IEpochAware)?.EpochStarting(1, config.Epochs);
         using var optimizer = OptimizerFactory.Create(config, model);
-        var update = new TrainingStep(model, optimizer, config.LabelSmoothing, config.ClipGradNorm);
+        var update = new TrainingStep(model, optimizer, config.LabelSmoothing, config.ClipGradNorm, config.MicroBatch);
         using var onDevice = train.To(device);
         using var generator = new Generator((ulong)Seeds.ForEpoch(config.Seed, 0, Seeds.Shuffle), device);
         // Random flips even where the recipe alternates them: the finder has no epochs to alternate over.

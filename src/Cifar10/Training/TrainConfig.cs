@@ -88,6 +88,15 @@ public sealed record TrainConfig
     [Setting("batch-size", SettingGroup.Optimizer, "Images per optimizer step", Aliases = ["-b"], Above = 0)]
     public int BatchSize { get; init; } = 128;
 
+    /// <summary>The most images one forward and backward pass takes: a larger batch (or a rank's share of it) is split
+    /// into equal parts whose gradients are summed before the one update, so the step holds one part's activations
+    /// at a time. Batch norm then normalises each part by its own statistics, as it does each rank's share in a
+    /// distributed run. 0: the whole batch in one pass.</summary>
+    [Setting("micro-batch", SettingGroup.Optimizer,
+             "The most images per forward and backward pass: a larger batch is split into equal parts whose gradients are summed before the update (less memory; batch norm sees each part alone); 0 = the whole batch",
+             AtLeast = 0)]
+    public int MicroBatch { get; init; }
+
     /// <summary>The learning rate at the schedule's peak (of every parameter, or those Muon leaves to its fallback).</summary>
     [Setting("lr", SettingGroup.Optimizer, "Peak learning rate", Above = 0, LegacyJsonNames = ["learning_rate"])]
     public double LearningRate { get; init; } = 0.1;

@@ -223,7 +223,7 @@ public sealed class Trainer
 
         var augment = config.Augmentation;
         int? lowRes = config.LowResIn(epoch);
-        var update = new TrainingStep(model, optimizer, config.LabelSmoothing, config.ClipGradNorm, gradients);
+        var update = new TrainingStep(model, optimizer, config.LabelSmoothing, config.ClipGradNorm, config.MicroBatch, gradients);
         var learningRates = new double[stepsPerEpoch];
         double lossSum = 0;
         long correct = 0, seen = 0;

@@ -7,9 +7,10 @@ using static TorchSharp.torch;
 namespace Cifar10.Training;
 
 /// <summary>
-/// One optimizer update on a normalised batch: forward, cross-entropy, backward, (the gradients averaged
-/// over the ranks of a distributed run,) (gradient clipping,) step. The trainer, the learning-rate finder
-/// and the throughput benchmark share it, so the benchmark measures exactly the work training does.
+/// One optimizer update on a normalised batch: forward, cross-entropy, backward (part by part where the batch is larger
+/// than the micro-batch), (the gradients averaged over the ranks of a distributed run,) (gradient clipping,) step. The
+/// trainer, the learning-rate finder and the throughput benchmark share it, so the benchmark measures exactly the work
+/// training does.
 /// </summary>
 public sealed class TrainingStep
 {
@@ -17,6 +18,7 @@ public sealed class TrainingStep
     readonly ITrainingOptimizer optimizer;
     readonly double labelSmoothing;
     readonly double clipGradNorm;
+    readonly int microBatch;
     readonly Parameter[] clipped;
     readonly GradientAverager? gradients;
 
@@ -26,19 +28,23 @@ public sealed class TrainingStep
     /// <param name="optimizer">The optimizer over the network's parameters.</param>
     /// <param name="labelSmoothing">Cross-entropy's label smoothing (<see cref="TrainConfig.LabelSmoothing"/>); 0 for none.</param>
     /// <param name="clipGradNorm">The largest global L2 norm of the gradients before the update; 0 for no clipping.</param>
-    public TrainingStep(nn.Module<Tensor, Tensor> model, ITrainingOptimizer optimizer, double labelSmoothing, double clipGradNorm = 0)
-        : this(model, optimizer, labelSmoothing, clipGradNorm, gradients: null)
+    /// <param name="microBatch">The most images per forward and backward pass (<see cref="TrainConfig.MicroBatch"/>); 0 for the whole batch.</param>
+    public TrainingStep(nn.Module<Tensor, Tensor> model, ITrainingOptimizer optimizer, double labelSmoothing, double clipGradNorm = 0,
+                        int microBatch = 0)
+        : this(model, optimizer, labelSmoothing, clipGradNorm, microBatch, gradients: null)
     {
     }
 
     /// <param name="gradients">With several ranks, how the gradients are averaged over them (<see cref="DataParallel.Gradients"/>).</param>
     internal TrainingStep(nn.Module<Tensor, Tensor> model, ITrainingOptimizer optimizer, double labelSmoothing, double clipGradNorm,
-                          GradientAverager? gradients)
+                          int microBatch, GradientAverager? gradients)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(microBatch);
         this.model = model;
         this.optimizer = optimizer;
         this.labelSmoothing = labelSmoothing;
         this.clipGradNorm = clipGradNorm;
+        this.microBatch = microBatch;
         this.gradients = gradients;
         clipped = clipGradNorm > 0 ? model.parameters().Where(p => p.requires_grad).ToArray() : [];
     }
@@ -50,24 +56,48 @@ public sealed class TrainingStep
                                             double batchShare = 1)
     {
         optimizer.SetLearningRate(learningRate);
-        times?.Forward.Start();
-        Tensor logits, loss;
-        using (Precision.ForwardScope(model)) // the backward runs outside autocast, as PyTorch's recipe has it
-        {
-            logits = model.forward(normalizedImages);
-            loss = nn.functional.cross_entropy(logits, labels, label_smoothing: labelSmoothing);
-        }
-        times?.Forward.Stop();
-        times?.Backward.Start();
         model.zero_grad(); // to None, so frozen parameters (no gradient) are skipped by the optimizer
-        if (gradients is null) loss.backward();
-        else
+        long count = normalizedImages.shape[0];
+        var parts = Parts(count, microBatch);
+        var losses = new Tensor[parts.Count];
+        var logits = new Tensor[parts.Count];
+        for (int i = 0; i < parts.Count; i++)
         {
-            // Weighted by this rank's share of the batch, the ranks' gradients sum to the whole batch's (GradientAverager.Sum).
-            using var share = loss * batchShare;
-            share.backward();
+            var (start, length) = parts[i];
+            times?.Forward.Start();
+            using (Precision.ForwardScope(model)) // the backward runs outside autocast, as PyTorch's recipe has it
+            {
+                logits[i] = model.forward(parts.Count == 1 ? normalizedImages : normalizedImages.narrow(0, start, length));
+                losses[i] = nn.functional.cross_entropy(logits[i], parts.Count == 1 ? labels : labels.narrow(0, start, length),
+                                                         label_smoothing: labelSmoothing);
+            }
+            times?.Forward.Stop();
+            times?.Backward.Start();
+            // Each part's mean loss weighted by its share of the whole batch (over every rank: GradientAverager.Sum), so the
+            // summed gradients are the whole batch's; one part on one rank is the plain backward.
+            double weight = batchShare * length / count;
+            // The handles TorchSharp makes in the backward (the gradients it passes to and takes from custom
+            // functions such as LeanMaxPool's) belong to the current dispose scope: this one frees them with the
+            // backward, where the step's scope would keep those activation-sized gradients until the update is done.
+            using (NewDisposeScope())
+            {
+                if (weight == 1) losses[i].backward();
+                else
+                {
+                    using var weighted = losses[i] * weight;
+                    weighted.backward();
+                }
+            }
+            times?.Backward.Stop();
+            if (parts.Count > 1)
+            {
+                // The part's graph goes now rather than with the caller's step scope, and with it whatever its nodes
+                // still hold, so the next part starts from this part's memory freed.
+                using Tensor graphLoss = losses[i], graphLogits = logits[i];
+                losses[i] = graphLoss.detach();
+                logits[i] = graphLogits.detach();
+            }
         }
-        times?.Backward.Stop();
         times?.Communicate.Start();
         gradients?.Sum();
         times?.Communicate.Stop();
@@ -76,7 +106,29 @@ public sealed class TrainingStep
             nn.utils.clip_grad_norm_(clipped, clipGradNorm); // parameters without a gradient are skipped
         optimizer.Step();
         times?.Update.Stop();
-        return (loss, logits);
+        if (parts.Count == 1) return (losses[0], logits[0]);
+        using var stacked = stack(losses);
+        using var partWeights = tensor(parts.Select(p => (float)p.Length / count).ToArray(), device: stacked.device);
+        return ((stacked * partWeights).sum(), cat(logits));
+    }
+
+    /// <summary>
+    /// The (start, length) parts <paramref name="count"/> images are split into: as few equal parts as keep each within
+    /// <paramref name="microBatch"/> images (lengths differ by one at most), never a part of one image, which batch norm
+    /// cannot train on; one part when <paramref name="microBatch"/> is 0 or the batch fits.
+    /// </summary>
+    public static IReadOnlyList<(long Start, long Length)> Parts(long count, int microBatch)
+    {
+        long parts = microBatch == 0 ? 1 : Math.Max(1, Math.Min((count + microBatch - 1) / microBatch, count / 2));
+        var ranges = new (long, long)[parts];
+        long start = 0;
+        for (long p = 0; p < parts; p++)
+        {
+            long length = count / parts + (p < count % parts ? 1 : 0);
+            ranges[p] = (start, length);
+            start += length;
+        }
+        return ranges;
     }
 }
 
