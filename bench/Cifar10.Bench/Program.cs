@@ -38,11 +38,13 @@ Console.WriteLine("model,batch,threads,steps,seconds,images_per_s,forward_ms,bac
 foreach (var name in options.Models)
 {
     // The network's recipe, resolved as `train` resolves it, with the optimizer the PyTorch peer uses
-    // (bench/pytorch/step_throughput.py) given on top: both sides take the same step.
+    // (bench/pytorch/step_throughput.py) given on top, and the batch in one pass as the peer takes it: both sides take
+    // the same step.
     var info = ModelCatalog.Get(name);
     var config = TrainSettings.Resolve([
         new("model", name), new("seed", "0"), new("optimizer", "sgd"), new("lr", "0.01"), new("momentum", "0.9"),
         new("nesterov", "false"), new("weight-decay", "5e-4"), new("norm-bias-lr-scale", "1"), new("label-smoothing", "0"),
+        new("micro-batch", "0"),
         .. info.HasDepth ? [new KeyValuePair<string, string>("depth", options.Depth.ToString(CultureInfo.InvariantCulture))] : Array.Empty<KeyValuePair<string, string>>(),
         .. info.SupportsBf16 ? [new KeyValuePair<string, string>("precision", options.Precision)] : Array.Empty<KeyValuePair<string, string>>(),
     ]);

@@ -198,6 +198,14 @@ def test_accuracy(model, images, labels, batch_size, tta, confidence):
     return correct / len(images)
 
 
+def parts(count, micro_batch):
+    """TrainingStep.Parts: (start, length) of as few equal parts as keep each within micro_batch images, never a part
+    of one image; one part when micro_batch is 0."""
+    n = 1 if micro_batch == 0 else max(1, min(-(-count // micro_batch), count // 2))
+    lengths = [count // n + (1 if p < count % n else 0) for p in range(n)]
+    return [(sum(lengths[:p]), lengths[p]) for p in range(n)]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("config", help="a C# run's config.json")
@@ -252,15 +260,22 @@ def main():
             x = normalize(batch)
             if c.get("low_res", 0) and epoch - 1 < low_res_epochs:  # progressive resizing, as the C# trainer
                 x = F.interpolate(x, size=(c["low_res"], c["low_res"]), mode="bilinear", align_corners=False, antialias=True)
-            with autocast:
-                loss = F.cross_entropy(model(x), train_labels[index], label_smoothing=c["label_smoothing"])
             model.zero_grad(set_to_none=True)  # so the frozen whitening bias is skipped, as in C#
-            loss.backward()
+            labels = train_labels[index]
+            loss = 0.0
+            # The batch in as few equal parts as fit micro_batch (TrainingStep.Parts), each part's loss weighted by its
+            # share, so the summed gradients are the whole batch's and batch norm sees each part alone, as in C#.
+            for part_begin, part_length in parts(length, c.get("micro_batch", 0)):
+                with autocast:
+                    part_loss = F.cross_entropy(model(x[part_begin:part_begin + part_length]),
+                                                labels[part_begin:part_begin + part_length], label_smoothing=c["label_smoothing"])
+                (part_loss * (part_length / length)).backward()
+                loss += part_loss.item() * part_length / length
             sgd.step()
             if muon:
                 muon.lr = rate * c["muon_lr"] / c["lr"]
                 muon.step()
-            loss_sum += loss.item() * length
+            loss_sum += loss * length
             step += 1
             if c["lookahead"] and epoch - 1 >= start_epoch_index and step % LOOKAHEAD_EVERY == 0:
                 if averaging is None:

@@ -20,6 +20,7 @@ public sealed class TrainingStep
     readonly double clipGradNorm;
     readonly int microBatch;
     readonly Parameter[] clipped;
+    readonly BatchNorm[] norms;
     readonly GradientAverager? gradients;
 
     /// <summary>The update of <paramref name="model"/> by <paramref name="optimizer"/> (<see cref="OptimizerFactory.Create(TrainConfig, nn.Module)"/>)
@@ -47,6 +48,7 @@ public sealed class TrainingStep
         this.microBatch = microBatch;
         this.gradients = gradients;
         clipped = clipGradNorm > 0 ? model.parameters().Where(p => p.requires_grad).ToArray() : [];
+        norms = microBatch > 0 ? model.modules().OfType<BatchNorm>().Where(n => n.momentum is not null).ToArray() : [];
     }
 
     /// <summary>Returns the batch's mean loss and its logits (both in the caller's dispose scope). With
@@ -61,15 +63,17 @@ public sealed class TrainingStep
         var parts = Parts(count, microBatch);
         var losses = new Tensor[parts.Count];
         var logits = new Tensor[parts.Count];
+        using var _ = RunningStatisticsPerPart(parts.Count);
         for (int i = 0; i < parts.Count; i++)
         {
             var (start, length) = parts[i];
+            using var partImages = parts.Count == 1 ? null : normalizedImages.narrow(0, start, length);
+            using var partLabels = parts.Count == 1 ? null : labels.narrow(0, start, length);
             times?.Forward.Start();
             using (Precision.ForwardScope(model)) // the backward runs outside autocast, as PyTorch's recipe has it
             {
-                logits[i] = model.forward(parts.Count == 1 ? normalizedImages : normalizedImages.narrow(0, start, length));
-                losses[i] = nn.functional.cross_entropy(logits[i], parts.Count == 1 ? labels : labels.narrow(0, start, length),
-                                                         label_smoothing: labelSmoothing);
+                logits[i] = model.forward(partImages ?? normalizedImages);
+                losses[i] = nn.functional.cross_entropy(logits[i], partLabels ?? labels, label_smoothing: labelSmoothing);
             }
             times?.Forward.Stop();
             times?.Backward.Start();
@@ -91,8 +95,8 @@ public sealed class TrainingStep
             times?.Backward.Stop();
             if (parts.Count > 1)
             {
-                // The part's graph goes now rather than with the caller's step scope, and with it whatever its nodes
-                // still hold, so the next part starts from this part's memory freed.
+                // The part's graph goes now rather than with the caller's step scope, and with it what its nodes still
+                // hold (TorchSharp keeps an empty tensor of each custom function's output size until its node goes).
                 using Tensor graphLoss = losses[i], graphLogits = logits[i];
                 losses[i] = graphLoss.detach();
                 logits[i] = graphLogits.detach();
@@ -110,6 +114,28 @@ public sealed class TrainingStep
         using var stacked = stack(losses);
         using var partWeights = tensor(parts.Select(p => (float)p.Length / count).ToArray(), device: stacked.device);
         return ((stacked * partWeights).sum(), cat(logits));
+    }
+
+    /// <summary>
+    /// Batch norm's running statistics take one update per part: with <paramref name="parts"/> parts each layer's momentum
+    /// m becomes 1 − (1 − m)^(1/parts) for the step, so that after the step the old statistics keep the weight (1 − m)
+    /// they keep after one whole batch and the running averages span as many images as without micro-batches.
+    /// </summary>
+    IDisposable? RunningStatisticsPerPart(int parts)
+    {
+        if (parts == 1 || norms.Length == 0) return null;
+        var momenta = norms.Select(n => n.momentum!.Value).ToArray();
+        foreach (var (norm, momentum) in norms.Zip(momenta))
+            norm.momentum = 1 - Math.Pow(1 - momentum, 1.0 / parts);
+        return new Restore(() =>
+        {
+            foreach (var (norm, momentum) in norms.Zip(momenta)) norm.momentum = momentum;
+        });
+    }
+
+    sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Cifar10.Models;
 using Cifar10.Training;
 using TorchSharp;
 using Xunit;
@@ -24,6 +25,55 @@ public class TrainingStepTests
         Assert.Equal(lengths, parts.Select(p => p.Length));
         Assert.Equal(0, parts[0].Start);
         Assert.All(parts.Zip(parts.Skip(1)), pair => Assert.Equal(pair.First.Start + pair.First.Length, pair.Second.Start));
+    }
+
+    /// <summary>
+    /// The handles TorchSharp makes in the backward (the gradients custom functions such as LeanMaxPool take and give)
+    /// go with the backward: none of activation size is left in the caller's scope, where it would keep its memory
+    /// through the update and, with micro-batches, through every later part.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4)]
+    public void NoActivationSizedTensorOutlivesTheBackwardInTheCallersScope(int microBatch)
+    {
+        torch.manual_seed(0);
+        using var model = new FastNet();
+        model.train();
+        using var optimizer = new TorchOptimizer(optim.SGD(model.parameters(), 0.01));
+        using var images = randn(8, 3, 32, 32);
+        using var labels = randint(0, 10, [8], dtype: int64);
+
+        using var scope = NewDisposeScope();
+        new TrainingStep(model, optimizer, labelSmoothing: 0, microBatch: microBatch).Run(images, labels, learningRate: 0.01);
+
+        var largest = scope.DisposablesView.OfType<Tensor>().Where(t => !t.IsInvalid).Max(t => t.numel());
+        Assert.True(largest <= 8 * 10, $"a tensor of {largest} elements is left in the caller's scope; the logits have 80");
+    }
+
+    /// <summary>Batch norm's running statistics move by as much in a micro-batched step as in a whole one, and the layer's
+    /// momentum is its own again after the step.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4)]
+    [InlineData(2)]
+    public void RunningStatisticsMoveAsWithTheWholeBatch(int microBatch)
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(0);
+        var norm = nn.BatchNorm2d(3, momentum: 0.4);
+        var model = nn.Sequential(norm, nn.Flatten(), nn.Linear(3 * 4 * 4, 10));
+        var optimizer = new TorchOptimizer(optim.SGD(model.parameters(), 0.01));
+        // Eight copies of one image: every part has the whole batch's mean.
+        var image = randn(1, 3, 4, 4, generator: new Generator(1));
+        var images = image.expand(8, 3, 4, 4).contiguous();
+        var labels = randint(0, 10, [8], generator: new Generator(2), dtype: int64);
+
+        new TrainingStep(model, optimizer, labelSmoothing: 0, microBatch: microBatch).Run(images, labels, learningRate: 0.01);
+
+        var expected = image.mean([0, 2, 3]) * 0.4; // from running mean 0, one whole-batch update
+        Assert.True(norm.running_mean!.allclose(expected, rtol: 1e-5, atol: 1e-6), $"running mean {norm.running_mean.str()} against {expected.str()}");
+        Assert.Equal(0.4, norm.momentum);
     }
 
     /// <summary>Without batch norm the parts' summed gradients are the whole batch's: the same update, loss and logits.</summary>
