@@ -177,7 +177,8 @@ public static class TrainingRun
             observer.Message($"run folder: {runPath}");
             if (world is not null) observer.Message(world.Describe(config.BatchSize));
             observer.Message($"data: {data.Name} in {data.Folder} ({train.Count:N0} train, {validation.Count:N0} validation, {testCount:N0} test, {data.ClassNames.Count} classes)");
-            observer.Message($"model: {config.Model} ({config.Recipe} recipe), {config.Precision.ToString().ToLowerInvariant()}; {DisplayFormat.Count(config.Epochs, "epoch")} of batch {config.BatchSize}");
+            observer.Message($"model: {config.Model} ({config.Recipe} recipe), {config.Precision.ToString().ToLowerInvariant()}; {DisplayFormat.Count(config.Epochs, "epoch")} of batch {config.BatchSize}" +
+                               (config.MicroBatch > 0 && config.MicroBatch < config.BatchSize ? $" in parts of at most {config.MicroBatch}" : ""));
 
             var folderObserver = run is null ? null : new RunFolderObserver(run);
             var outcome = new Trainer(config, model, session.Device, normalization, parallel)
