@@ -65,8 +65,8 @@ public static class Recipes
     /// a quarter): measured by bench/tta-policy.sh on two runs (airbench94 seed 0, muon seed 0), it cost 0.01 point
     /// against all views for every image and cut the test evaluation from about 80 s to about 32 s.
     /// Each batch of 2000 goes through the network in 8 parts of 250 (<see cref="TrainConfig.MicroBatch"/>): batch norm
-    /// normalises each part alone (airbench's batch norm saw 2000), and the step holds one part's activations at a time,
-    /// which bench/micro-batch.sh measured at less than half the peak memory with faster steps (docs/benchmarks.md#micro-batches).
+    /// normalises each part alone (airbench's batch norm saw 2000), and the step holds one part's activations at a time;
+    /// what that does to memory, speed and accuracy: docs/benchmarks.md#micro-batches (bench/micro-batch.sh).
     /// </summary>
     public static Recipe Muon { get; } = new("muon",
         "airbench94_muon: 8 epochs of batch 2000 (in parts of 250), Muon on the conv filters + Nesterov SGD, label smoothing 0.2, linear decay, alternating flips, TTA below 0.6 confidence",

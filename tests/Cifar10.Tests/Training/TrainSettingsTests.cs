@@ -15,7 +15,7 @@ public class TrainSettingsTests
     /// <summary>A value of each setting other than the classic default, for the tests that set them all.</summary>
     static readonly Dictionary<string, string> Samples = new()
     {
-        ["model"] = "deep", ["recipe"] = "airbench94", ["epochs"] = "3", ["batch-size"] = "7", ["lr"] = "0.3", ["optimizer"] = "adam",
+        ["model"] = "deep", ["recipe"] = "airbench94", ["epochs"] = "3", ["batch-size"] = "7", ["micro-batch"] = "3", ["lr"] = "0.3", ["optimizer"] = "adam",
         ["momentum"] = "0.5", ["nesterov"] = "true", ["weight-decay"] = "0.01", ["norm-bias-lr-scale"] = "64",
         ["label-smoothing"] = "0.1", ["head-lr-scale"] = "0.5", ["muon-lr"] = "0.3", ["muon-momentum"] = "0.6",
         ["muon-ns-steps"] = "3", ["muon-fallback"] = "adamw", ["clip-grad-norm"] = "2.5", ["schedule"] = "step", ["step-size"] = "4",
