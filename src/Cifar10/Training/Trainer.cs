@@ -142,9 +142,9 @@ public sealed class Trainer
                 averaging = new Lookahead(model);
         }
         parallel.StartFromMain(model, resumeFrom is null && initializeFromData ? () => InitializeFromData(model, train, normalization, device) : null);
-        using var _averaging = Disposable(() => { averaging?.Dispose(); averaging = null; });
+        using var _averaging = new OnDispose(() => { averaging?.Dispose(); averaging = null; });
         gradients = parallel.Gradients(model);
-        using var _gradients = Disposable(() => { gradients?.Dispose(); gradients = null; });
+        using var _gradients = new OnDispose(() => { gradients?.Dispose(); gradients = null; });
         // airbench's alternating flips: each image's first-epoch orientation, drawn once for the run.
         using var flipGenerator = new Generator((ulong)Seeds.ForEpoch(config.Seed, 0, Seeds.Augment));
         using var firstEpochFlips = Augmentation.FirstEpochFlips(train.Count, flipGenerator);
@@ -279,12 +279,5 @@ public sealed class Trainer
         if (!Lookahead.UpdatesAt(stepsDone, epoch - 1, config.Epochs)) return;
         if (averaging is null) averaging = new Lookahead(model);
         else averaging.Update(Lookahead.DecayAt(stepsDone, totalSteps));
-    }
-
-    static IDisposable Disposable(Action dispose) => new Disposer(dispose);
-
-    sealed class Disposer(Action dispose) : IDisposable
-    {
-        public void Dispose() => dispose();
     }
 }

@@ -127,15 +127,10 @@ public sealed class TrainingStep
         var momenta = norms.Select(n => n.momentum!.Value).ToArray();
         foreach (var (norm, momentum) in norms.Zip(momenta))
             norm.momentum = 1 - Math.Pow(1 - momentum, 1.0 / parts);
-        return new Restore(() =>
+        return new OnDispose(() =>
         {
             foreach (var (norm, momentum) in norms.Zip(momenta)) norm.momentum = momentum;
         });
-    }
-
-    sealed class Restore(Action restore) : IDisposable
-    {
-        public void Dispose() => restore();
     }
 
     /// <summary>
