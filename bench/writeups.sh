@@ -18,7 +18,7 @@
 #
 # What it costs on a 2-core machine (estimates for an AMD EPYC Zen 4, bf16, one seed; docs/writeups.md has the
 # measured times): tutorial ~15 min, simple-deep ~40 min, resnet18 ~45 min, vgg16 ~3.3 h (the write-up's recipe
-# and its peer 60 min each, the default 15, the five experiments ~45), wide ~2.3 h. About 7 hours in all.
+# and its peer 60 min each, the default 15, the five experiments ~45), wide ~1.7 h. About 6.5 hours in all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=../shared/data/cifar-10-binary.tar.gz
@@ -153,11 +153,9 @@ for name in "${names[@]}"; do
   done
 done
 
-# shellcheck source=bench/machine.sh
-source bench/machine.sh
-machine="${cpu}, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"
-/usr/bin/python3 bench/writeups_doc.py --runs "$out" --doc "$doc" --seeds "$seeds" --machine "$machine" --threads "$threads" \
-  --commit "$(git rev-parse --short HEAD)" --budget "$budget" \
+# The page names each section's CPU and toolkit version from its runs' config.json (sections can come from different
+# invocations).
+/usr/bin/python3 bench/writeups_doc.py --runs "$out" --doc "$doc" --seeds "$seeds" --threads "$threads" --budget "$budget" \
   --experiment-epochs "$experiment_epochs" --experiment-subset "$experiment_subset" --experiment-val "$experiment_val" \
   "${smoke_flag[@]}"
 echo "wrote $doc" >&2

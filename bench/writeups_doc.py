@@ -3,7 +3,7 @@ the write-up's recipe, its PyTorch peer, this toolkit with the network's default
 reach the write-up's figure, or where it states none an accuracy both reached), the sweeps' plots copied beside the
 page, and a short summary table for the README.
 
-    /usr/bin/python3 bench/writeups_doc.py --runs runs/writeups --doc docs/writeups.md --seeds "0" --machine "..." ...
+    /usr/bin/python3 bench/writeups_doc.py --runs runs/writeups --doc docs/writeups.md --seeds "0" --threads 2 ...
 
 Only reads the run folders (config.json, results.json, metrics.csv, the sweeps' PNG files) and the peers' JSON; a run
 not finished yet shows as "not run".
@@ -72,9 +72,11 @@ def toolkit_run(folder):
         clock += float(row["seconds"])
         ends.append((clock, float(row["val_acc"])))
     config = manifest["config"]
+    environment = manifest.get("environment", {})
     return {"accuracy": results["test_accuracy"], "seconds": results["total_seconds"], "recipe": config["recipe"],
             "epochs": results["epochs_completed"], "planned": config["epochs"], "stopped": results.get("stop_reason"),
-            "ends": ends, "folder": folder}
+            "ends": ends, "folder": folder, "cpu": environment.get("cpu", "an unrecorded CPU"),
+            "version": environment.get("toolkit_version", "an unrecorded version"), "date": manifest.get("created", "")[:10]}
 
 
 def peer_run(folder):
@@ -141,6 +143,18 @@ def time_to(runs, target):
     return text if len(got) == len(runs) else f"{text} ({len(runs) - len(got)} of {len(runs)} seeds not reached)"
 
 
+def provenance(rows):
+    """Where a section's runs of this toolkit ran, as their config.json recorded it: the CPU, the toolkit's version
+    (its commit after the g) and the dates. Sections can come from different invocations (the command trains only what
+    is missing), so each names its own; more than one CPU in a section shows that its rows are not side by side."""
+    runs = [run for row in rows for run in row["ours"] + row["best"]]
+    if not runs:
+        return None
+    def listed(values):
+        return ", ".join(sorted(set(values)))
+    return f"Ran on {listed(r['cpu'] for r in runs)}; toolkit {listed(r['version'] for r in runs)}; {listed(r['date'] for r in runs)}."
+
+
 def plural(count, word):
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -169,9 +183,7 @@ def main():
     parser.add_argument("--runs", required=True)
     parser.add_argument("--doc", required=True)
     parser.add_argument("--seeds", default="0")
-    parser.add_argument("--machine", default="")
     parser.add_argument("--threads", default="")
-    parser.add_argument("--commit", default="")
     parser.add_argument("--budget", default="60")
     parser.add_argument("--experiment-epochs", default="6")
     parser.add_argument("--experiment-subset", default="5000")
@@ -201,8 +213,9 @@ def main():
     say("")
     seeds_text = ", ".join(seeds) + (" (a figure with ± is the mean and standard deviation over the seeds that ran; one "
                                      f"without is seed {seeds[0]} alone)" if len(seeds) > 1 else "")
-    say(f"Machine: {args.machine}; threads: {args.threads}; seeds: {seeds_text}; the page written at commit {args.commit}. "
-        "Ours: TorchSharp 0.107.0 (libtorch 2.10.0); the peer: Debian's python3-torch 1.13 on OpenBLAS.")
+    say(f"Threads: {args.threads}; seeds: {seeds_text}. Each section names the CPU, the toolkit's version and the dates its "
+        "runs recorded (a run's config.json): the command trains only what is missing, so sections can come from "
+        "different invocations, and a section that names two CPUs mixes machines. Ours: TorchSharp 0.107.0 (libtorch 2.10.0); the peer: Debian's python3-torch 1.13 on OpenBLAS.")
     say("")
     say("How to read the figures: accuracy is the test set's, measured once after training with the weights best on "
         "the validation set (5,000 training images held out; the write-ups watched the test set itself). Time is the "
@@ -248,11 +261,13 @@ def main():
     for section, (title, recipe) in SECTIONS.items():
         say(f"## {title}")
         say("")
-        say(f"`bash bench/writeups.sh {section}`; the write-up's recipe: `--recipe {recipe}`.")
+        section_rows = [r for r in rows if r["section"] == section]
+        ran = provenance(section_rows)
+        say(f"`bash bench/writeups.sh {section}`; the write-up's recipe: `--recipe {recipe}`." + (f" {ran}" if ran else ""))
         say("")
         say("| figure | the write-up | its recipe, this toolkit | time | its recipe, PyTorch | time | default recipe, this toolkit | time | reaches the figure: default / its recipe / PyTorch |")
         say("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for row in (r for r in rows if r["section"] == section):
+        for row in section_rows:
             default_name = f" `{row['best'][0]['recipe']}`" if row["best"] else ""
             say(f"| {row['label']} | {row['text']} | {accuracy(row['ours'])} | {minutes(row['ours'])}{epochs_note(row['ours'])} "
                 f"| {accuracy(row['peer'])} | {minutes(row['peer'])} | {accuracy(row['best'])}{default_name} "

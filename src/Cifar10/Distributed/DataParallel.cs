@@ -66,7 +66,7 @@ internal sealed partial class DataParallel
     public long SeedOfThisRank(long seed) => Rank == 0 ? seed : Seeds.ForEpoch(seed, Rank, Seeds.Dropout); // (seed, rank) mixed as (seed, epoch) is
 
     /// <summary>The averaging of a network's gradients over the ranks, or null with one process.</summary>
-    public GradientAverager? Gradients(nn.Module model) => Size == 1 ? null : new GradientAverager(world, model);
+    public GradientAllReduce? Gradients(nn.Module model) => Size == 1 ? null : new GradientAllReduce(world, model);
 
     /// <summary>
     /// One step's summed loss (over its images) and correct predictions, totalled over the ranks, which also agree

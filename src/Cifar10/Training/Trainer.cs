@@ -37,7 +37,7 @@ public sealed class Trainer
     readonly Normalization normalization;
     readonly DataParallel parallel;
     Lookahead? averaging;
-    GradientAverager? gradients;
+    GradientAllReduce? gradients;
 
     /// <summary>A trainer of <paramref name="model"/> (on <paramref name="device"/> already) with the settings of
     /// <paramref name="config"/>, in this process.</summary>

@@ -21,7 +21,7 @@ public sealed class TrainingStep
     readonly int microBatch;
     readonly Parameter[] clipped;
     readonly BatchNorm[] norms;
-    readonly GradientAverager? gradients;
+    readonly GradientAllReduce? gradients;
 
     /// <summary>The update of <paramref name="model"/> by <paramref name="optimizer"/> (<see cref="OptimizerFactory.Create(TrainConfig, nn.Module)"/>)
     /// in this process.</summary>
@@ -38,7 +38,7 @@ public sealed class TrainingStep
 
     /// <param name="gradients">With several ranks, how the gradients are averaged over them (<see cref="DataParallel.Gradients"/>).</param>
     internal TrainingStep(nn.Module<Tensor, Tensor> model, ITrainingOptimizer optimizer, double labelSmoothing, double clipGradNorm,
-                          int microBatch, GradientAverager? gradients)
+                          int microBatch, GradientAllReduce? gradients)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(microBatch);
         this.model = model;
@@ -77,7 +77,7 @@ public sealed class TrainingStep
             }
             times?.Forward.Stop();
             times?.Backward.Start();
-            // Each part's mean loss weighted by its share of the whole batch (over every rank: GradientAverager.Sum), so the
+            // Each part's mean loss weighted by its share of the whole batch (over every rank: GradientAllReduce.Sum), so the
             // summed gradients are the whole batch's; one part on one rank is the plain backward.
             double weight = batchShare * length / count;
             // The handles TorchSharp makes in the backward (the gradients it passes to and takes from custom

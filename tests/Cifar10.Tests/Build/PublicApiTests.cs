@@ -30,7 +30,7 @@ public class PublicApiTests
         typeof(CpuInfo), typeof(RegularFile), typeof(Autocast), typeof(ElfVersionPatcher), typeof(PackagedNatives),
         typeof(Html), typeof(Csv), typeof(MetricsCsv), typeof(LearningRateCsv), typeof(ConfusionTables), typeof(ConfusionSummary),
         typeof(RunReportPage), typeof(SweepIndexPage), typeof(SweepReport), typeof(SweepTrial),
-        typeof(MpiLibrary), typeof(MpiCommunicator), typeof(ICommunicator), typeof(DataParallel), typeof(GradientAverager), typeof(SharedCheckpoint),
+        typeof(MpiLibrary), typeof(MpiCommunicator), typeof(ICommunicator), typeof(DataParallel), typeof(GradientAllReduce), typeof(SharedCheckpoint),
         typeof(DataLocator), typeof(Downloader), typeof(ArchiveExtractor), typeof(CifarBinary), typeof(BinaryLayout), typeof(ImageFolder),
         typeof(Batches), typeof(Pickle), typeof(StateDictFile),
         typeof(OutputFiles), typeof(RunFileSet), typeof(TestEvaluation), typeof(TestPredictions), typeof(SweepManifest),

@@ -254,8 +254,8 @@ public class DataParallelTests
         {
             var (first, frozen) = (models[parallel.Rank].parameters().First(), models[parallel.Rank].parameters().Last());
             first.grad = tensor(gradients[parallel.Rank]).view(1, 2);
-            using var averager = parallel.Gradients(models[parallel.Rank])!;
-            averager.Sum();
+            using var allReduce = parallel.Gradients(models[parallel.Rank])!;
+            allReduce.Sum();
             return (first.grad!.data<float>().ToArray(), frozen.grad is null);
         });
         Assert.All(ranks, r =>

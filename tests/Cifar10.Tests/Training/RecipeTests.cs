@@ -93,7 +93,7 @@ public class RecipeTests
     [InlineData("deep", "deep-best", 12, 256, 0.1, ScheduleKind.OneCycle)]
     [InlineData("resnet18-imagenet", "resnet18-imagenet-best", 10, 256, 0.2, ScheduleKind.OneCycle)]
     [InlineData("vgg16", "vgg16-best", 3, 128, 0.1, ScheduleKind.OneCycle)]
-    [InlineData("wide", "wide-best", 2, 128, 0.03, ScheduleKind.OneCycle)]
+    [InlineData("wide", "wide-best", 3, 128, 0.03, ScheduleKind.OneCycle)]
     public void AWriteupsNetworkTrainsWithItsBestRecipeByDefault(string model, string recipe, int epochs, int batchSize, double peak, ScheduleKind schedule)
     {
         var config = Configs.For(model); // `cifar10 train --model NAME`

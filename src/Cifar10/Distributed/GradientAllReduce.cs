@@ -13,7 +13,7 @@ namespace Cifar10.Distributed;
 /// the sum is the whole batch's average. One call per step instead of one per tensor: a network's hundred small
 /// tensors would each pay the network's latency.
 /// </summary>
-internal sealed class GradientAverager : IDisposable
+internal sealed class GradientAllReduce : IDisposable
 {
     readonly ICommunicator world;
     readonly Parameter[] parameters;
@@ -21,7 +21,7 @@ internal sealed class GradientAverager : IDisposable
     /// <summary>Each parameter's slot of <see cref="buffer"/>, in the parameter's shape.</summary>
     readonly Tensor[] slots;
 
-    public GradientAverager(ICommunicator world, nn.Module model)
+    public GradientAllReduce(ICommunicator world, nn.Module model)
     {
         this.world = world;
         // Every parameter has a slot, also those frozen now: a network may unfreeze one later (the fast network's whitening bias).
