@@ -36,7 +36,7 @@ public sealed class TrainingStep
     {
     }
 
-    /// <param name="gradients">With several ranks, how the gradients are averaged over them (<see cref="DataParallel.Gradients"/>).</param>
+    /// <param name="gradients">With several ranks, how the gradients are summed over them (<see cref="DataParallel.Gradients"/>).</param>
     internal TrainingStep(nn.Module<Tensor, Tensor> model, ITrainingOptimizer optimizer, double labelSmoothing, double clipGradNorm,
                           int microBatch, GradientAllReduce? gradients)
     {
