@@ -65,7 +65,7 @@ internal sealed partial class DataParallel
     /// <summary>A seed of this rank's own (dropout masks must differ between ranks); rank 0 keeps <paramref name="seed"/>.</summary>
     public long SeedOfThisRank(long seed) => Rank == 0 ? seed : Seeds.ForEpoch(seed, Rank, Seeds.Dropout); // (seed, rank) mixed as (seed, epoch) is
 
-    /// <summary>The averaging of a network's gradients over the ranks, or null with one process.</summary>
+    /// <summary>The summing of a network's gradients over the ranks (each rank weighted its loss by its share), or null with one process.</summary>
     public GradientAllReduce? Gradients(nn.Module model) => Size == 1 ? null : new GradientAllReduce(world, model);
 
     /// <summary>
