@@ -91,7 +91,7 @@ public class RecipeTests
     [Theory]
     [InlineData("simple", "simple-best", 30, 64, 0.02, ScheduleKind.Linear)]
     [InlineData("deep", "deep-best", 12, 256, 0.1, ScheduleKind.OneCycle)]
-    [InlineData("resnet18-imagenet", "resnet18-imagenet-best", 10, 256, 0.2, ScheduleKind.OneCycle)]
+    [InlineData("resnet18-imagenet", "resnet18-imagenet-best", 6, 256, 0.2, ScheduleKind.OneCycle)]
     [InlineData("vgg16", "vgg16-best", 3, 128, 0.1, ScheduleKind.OneCycle)]
     [InlineData("wide", "wide-best", 3, 128, 0.03, ScheduleKind.OneCycle)]
     public void AWriteupsNetworkTrainsWithItsBestRecipeByDefault(string model, string recipe, int epochs, int batchSize, double peak, ScheduleKind schedule)
