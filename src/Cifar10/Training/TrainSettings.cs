@@ -95,7 +95,7 @@ public static class TrainSettings
         Require(config.WarmupEpochs <= config.Epochs, $"warm-up ({Show(config.WarmupEpochs)} epoch{(config.WarmupEpochs == 1 ? "" : "s")}) must not be longer than the run ({Reporting.DisplayFormat.Count(config.Epochs, "epoch")})");
         Require(config.EarlyStop == 0 || config.HasValidation, "early stopping needs a validation set (--val-size other than 0)");
         Require(config.Dropout is null || model.HasDropout,
-                $"model '{model.Name}' has no dropout layer; models with dropout: {ModelCatalog.NamesWhere(m => m.HasDropout)}");
+                $"model '{model.Name}' has no dropout layer; models with dropout: {ModelCatalog.NamesWhere(m => m.HasDropout)} (--dropout default leaves it unset)");
         Require(model.Depths is not { } depths || (config.Depth >= depths.Min && config.Depth <= depths.Max),
                 $"{model.Name} depth must be between {model.Depths?.Min} and {model.Depths?.Max} (got {config.Depth})");
         Require(config.LowRes == 0 || model.AcceptsAnyImageSize,

@@ -90,7 +90,7 @@ public class RecipeTests
 
     [Theory]
     [InlineData("simple", "simple-best", 30, 64, 0.02, ScheduleKind.Linear, true)]
-    [InlineData("deep", "deep-best", 12, 256, 0.1, ScheduleKind.OneCycle, true)]
+    [InlineData("deep", "deep-best", 7, 128, 0.035, ScheduleKind.OneCycle, false)]
     [InlineData("resnet18-imagenet", "resnet18-imagenet-best", 6, 128, 0.1, ScheduleKind.OneCycle, false)]
     [InlineData("vgg16", "vgg16-best", 3, 128, 0.1, ScheduleKind.OneCycle, true)]
     [InlineData("wide", "wide-best", 3, 128, 0.03, ScheduleKind.OneCycle, true)]
@@ -103,6 +103,15 @@ public class RecipeTests
         Assert.Equal(OptimizerKind.Adam, Configs.For(model, ("optimizer", "adam")).Optimizer); // another optimizer takes no other change
         Assert.Equal((schedule, crop, true), (config.Schedule, config.RandomCrop, config.HorizontalFlip));
         Assert.Contains(Recipes.Get(recipe), Recipes.NetworkDefaults);
+    }
+
+    [Fact]
+    public void DeepsDefaultDropsItsDropoutAndAnotherNetworkOnThatRecipeIsToldHowToLeaveItUnset()
+    {
+        Assert.Equal(0.0, Configs.For("deep").Dropout);
+        var refused = Assert.Throws<ConfigException>(() => Configs.For("resnet18", ("recipe", "deep-best")));
+        Assert.Contains("--dropout default", refused.Message);
+        Assert.Null(Configs.For("resnet18", ("recipe", "deep-best"), ("dropout", "default")).Dropout);
     }
 
     [Theory]
