@@ -17,8 +17,8 @@
 # nothing. DATA defaults to ../shared/data/cifar-10-binary.tar.gz (relative to the repository).
 #
 # What it costs on a 2-core machine (estimates for an AMD EPYC Zen 4, bf16, one seed; docs/writeups.md has the
-# measured times): tutorial ~15 min, simple-deep ~40 min, resnet18 ~30 min, vgg16 ~3.3 h (the write-up's recipe
-# and its peer 60 min each, the default 15, the five experiments ~45), wide ~1.7 h. About 6.3 hours in all.
+# measured times): tutorial ~15 min, simple-deep ~17 min, resnet18 ~30 min, vgg16 ~3.3 h (the write-up's recipe
+# and its peer 60 min each, the default 15, the five experiments ~45), wide ~1.7 h. About 6 hours in all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=../shared/data/cifar-10-binary.tar.gz
