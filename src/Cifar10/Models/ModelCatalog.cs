@@ -108,6 +108,7 @@ public static class ModelCatalog
             Depths = (TutorialNet.MinDepth, TutorialNet.MaxDepth),
             // Its layers are too narrow for bf16 to pay: casts cost more than the convolutions save.
             PrefersBf16 = false,
+            DefaultRecipe = "tutorial-best",
         },
         ModelInfo.For("vgg16", o => new Vgg16(o.NumClasses, o.Dropout ?? 0)) with
         {

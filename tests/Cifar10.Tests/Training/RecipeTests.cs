@@ -89,6 +89,7 @@ public class RecipeTests
     }
 
     [Theory]
+    [InlineData("tutorial", "tutorial-best", 10, 64, 0.02, ScheduleKind.Linear, true)]
     [InlineData("simple", "simple-best", 30, 64, 0.02, ScheduleKind.Linear, true)]
     [InlineData("deep", "deep-best", 7, 128, 0.035, ScheduleKind.OneCycle, false)]
     [InlineData("resnet18-imagenet", "resnet18-imagenet-best", 6, 128, 0.1, ScheduleKind.OneCycle, false)]
@@ -115,7 +116,6 @@ public class RecipeTests
     }
 
     [Theory]
-    [InlineData("tutorial", "classic")]
     [InlineData("resnet18", "classic")]
     [InlineData("fast", "muon")]
     public void TheOtherNetworksKeepTheirRecipes(string model, string recipe) => Assert.Equal(recipe, Configs.For(model).Recipe);
