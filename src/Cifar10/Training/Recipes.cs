@@ -238,7 +238,7 @@ public static class Recipes
 
     /// <summary>`tutorial`'s default: `simple-best`'s schedule over 10 epochs. The classic recipe (batch 128, lr 0.1,
     /// cosine) reached the figures both it and the PyTorch peer of the tutorial's recipe reach later than that peer at
-    /// depths 2 and 3, and ended 2-7 points lower (docs/defaults.md).</summary>
+    /// depths 2 and 3, and ended 3 to 6 points lower (docs/defaults.md).</summary>
     public static Recipe TutorialBest { get; } = new("tutorial-best",
         "tutorial's default (this toolkit's best): 10 epochs of batch 64, SGD lr 0.02 momentum 0.9 (0.2-epoch warm-up, then linear to 0), wd 5e-4, crop 4 + flip",
         Sgd("tutorial-best", epochs: 10, batchSize: 64, peakLearningRate: 0.02, labelSmoothing: 0, schedule: ScheduleKind.Linear, warmupEpochs: 0.2));
