@@ -205,10 +205,10 @@ public static class Recipes
     public static IReadOnlyList<Recipe> Writeups { get; } = [PytorchTutorial, SimpleDeepWriteup, ResNet18Writeup, Vgg16Writeup, WideWriteup];
 
     // ---- the write-ups' networks' own defaults: this toolkit's best recipe for each within 15 minutes on 2 cores ----
-    // The classic recipe's optimizer on a one-cycle schedule (simple's and tutorial's: a linear one), its epochs cut to what fits
-    // the budget at the network's measured step rate (bench/run.sh), or to what reaches the write-up's figure soonest
-    // (resnet18-imagenet's and deep's, which also drop the crops); each chosen from short runs (docs/defaults.md keeps those that
-    // changed a choice).
+    // The classic recipe's optimizer on a one-cycle schedule (simple's and tutorial's: a linear one), its epochs cut to
+    // what fits the budget at the network's measured step rate (bench/run.sh), or to what reaches the write-up's figure
+    // soonest (resnet18-imagenet's and deep's, which also drop the crops); each chosen from short runs (docs/defaults.md
+    // keeps those that changed a choice).
 
     /// <summary>SGD with momentum 0.9 over <paramref name="epochs"/> epochs on <paramref name="schedule"/> (one cycle unless
     /// told), crops and flips, the classic weight decay 5e-4. Plain momentum, not Nesterov's: the first short runs behind
