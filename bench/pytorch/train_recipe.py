@@ -176,6 +176,26 @@ def crop(batch, padding, generator):
     return padded.view(n, 3, -1).gather(2, index).view(n, 3, 32, 32)
 
 
+def color_jitter(batch, brightness, contrast, generator):
+    """Brightness, then contrast, as src/Cifar10/Data/Augmentation.cs's ColorJitter (torchvision's factors)."""
+    if brightness == 0 and contrast == 0:
+        return batch
+    n = batch.shape[0]
+
+    def factors(spread):  # one per image, uniform in [max(0, 1 - spread), 1 + spread]
+        low = max(0.0, 1 - spread)
+        return (torch.rand(n, generator=generator) * (1 + spread - low) + low).view(n, 1, 1, 1)
+
+    x = batch.float()
+    if brightness > 0:
+        x = (x * factors(brightness)).clamp(0, 255)
+    if contrast > 0:
+        grey = (x[:, 0] * 0.299 + x[:, 1] * 0.587 + x[:, 2] * 0.114).mean((1, 2)).view(n, 1, 1, 1)
+        f = factors(contrast)
+        x = (x * f + grey * (1 - f)).clamp(0, 255)
+    return x.round().to(torch.uint8)
+
+
 @torch.no_grad()
 def test_accuracy(model, images, labels, batch_size, tta, confidence):
     """airbench's 6-view TTA (mirror, and both one-pixel translations of each), given only to the images whose
@@ -252,6 +272,7 @@ def main():
         for begin, length in batches:
             index = order[begin:begin + length]
             batch = crop(train_images[index], c["crop_padding"], generator)
+            batch = color_jitter(batch, c.get("brightness", 0), c.get("contrast", 0), generator)
             flip = first_epoch_flips[index] != (epoch % 2 == 0)
             batch = torch.where(flip.view(-1, 1, 1, 1), batch.flip(3), batch)
             rate = schedule(c, step, total_steps)

@@ -23,6 +23,10 @@ public sealed record AugmentOptions
     public PadMode PadMode { get; init; } = PadMode.Zeros;
     /// <summary>Random flip with probability 0.5; see <see cref="Augmentation.AlternatingFlip"/> for the alternative.</summary>
     public bool Flip { get; init; } = true;
+    /// <summary>Brightness jitter: each image's pixels scaled by a factor drawn from [1 − b, 1 + b]; 0 turns it off.</summary>
+    public double Brightness { get; init; } = 0;
+    /// <summary>Contrast jitter: each image blended with its mean grey by a factor drawn from [1 − c, 1 + c]; 0 turns it off.</summary>
+    public double Contrast { get; init; } = 0;
     /// <summary>Side of the Cutout square in pixels; 0 turns Cutout off.</summary>
     public int Cutout { get; init; } = 0;
 
@@ -43,7 +47,8 @@ public sealed record AugmentOptions
 /// </remarks>
 public static class Augmentation
 {
-    /// <summary>The augmentations <paramref name="options"/> asks for, in order: crop, flip, Cutout.</summary>
+    /// <summary>The augmentations <paramref name="options"/> asks for, in order: crop, flip, brightness and contrast, Cutout
+    /// (torchvision's usual order: geometry, colour, then erasing).</summary>
     /// <param name="batch">uint8 images [N,C,H,W]; left unchanged.</param>
     /// <param name="options">Which augmentations run.</param>
     /// <param name="generator">The source of every random choice (seeded per epoch by the trainer, so an epoch is reproducible).</param>
@@ -54,6 +59,7 @@ public static class Augmentation
         var result = batch;
         if (options.Crop) result = RandomCrop(result, options.Padding, generator, options.PadMode);
         if (options.Flip) result = RandomHorizontalFlip(result, generator);
+        if (options.Brightness > 0 || options.Contrast > 0) result = ColorJitter(result, options.Brightness, options.Contrast, generator);
         if (options.Cutout > 0) result = Cutout(result, options.Cutout, generator);
         // Always hand back a tensor the caller owns, even when no augmentation ran.
         return (ReferenceEquals(result, batch) ? batch.clone() : result).MoveToOuterDisposeScope();
@@ -112,6 +118,42 @@ public static class Augmentation
     /// <summary>The per-image first-epoch choices of <see cref="AlternatingFlip"/>, drawn once for a training set.</summary>
     public static Tensor FirstEpochFlips(long count, Generator generator) =>
         rand(count, device: generator.device, generator: generator).lt(0.5);
+
+    /// <summary>
+    /// torchvision's ColorJitter(brightness, contrast) with its two factors in a fixed order: each image's pixels are
+    /// multiplied by a factor drawn uniformly from [1 − <paramref name="brightness"/>, 1 + <paramref name="brightness"/>],
+    /// then blended with the image's own mean grey level (ITU-R 601 luma) by a factor drawn from
+    /// [1 − <paramref name="contrast"/>, 1 + <paramref name="contrast"/>]; each result is clamped to [0, 255] and the
+    /// last one rounded back to bytes. A range of 0 leaves its property alone and draws nothing.
+    /// </summary>
+    public static Tensor ColorJitter(Tensor batch, double brightness, double contrast, Generator generator)
+    {
+        CheckBatch(batch);
+        ArgumentOutOfRangeException.ThrowIfNegative(brightness);
+        ArgumentOutOfRangeException.ThrowIfNegative(contrast);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(contrast, 1.0); // a negative factor would invert the image
+        using var scope = NewDisposeScope();
+        long n = batch.shape[0];
+        var x = batch.to(ScalarType.Float32);
+        if (brightness > 0)
+            x = (x * Factors(n, brightness, generator, batch)).clamp(0, 255);
+        if (contrast > 0)
+        {
+            var grey = batch.shape[1] == 3
+                ? (x.select(1, 0) * 0.299 + x.select(1, 1) * 0.587 + x.select(1, 2) * 0.114).mean([1, 2])
+                : x.mean([1, 2, 3]);
+            var factor = Factors(n, contrast, generator, batch);
+            x = (x * factor + grey.view(n, 1, 1, 1) * (1 - factor)).clamp(0, 255);
+        }
+        return x.round().to(ScalarType.Byte).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One factor per image, uniform in [max(0, 1 − range), 1 + range], shaped to broadcast over [N,C,H,W].</summary>
+    static Tensor Factors(long n, double range, Generator generator, Tensor batch)
+    {
+        double low = Math.Max(0, 1 - range), high = 1 + range;
+        return (Draw(rand(n, device: generator.device, generator: generator), batch) * (high - low) + low).view(n, 1, 1, 1);
+    }
 
     /// <summary>
     /// Cutout (DeVries &amp; Taylor, 2017): zeroes a <paramref name="size"/>×<paramref name="size"/>

@@ -246,6 +246,16 @@ public sealed record TrainConfig
     [Setting("alternating-flip", SettingGroup.Augmentation, "Flip every image on every other epoch instead of at random")]
     public bool AlternatingFlip { get; init; }
 
+    /// <summary>Brightness jitter (torchvision's ColorJitter): each training image's pixels scaled by a factor drawn
+    /// from [1 − b, 1 + b]; 0 for none.</summary>
+    [Setting("brightness", SettingGroup.Augmentation, "Brightness jitter: pixels scaled by a random factor in [1-b, 1+b] (0 = off)", AtLeast = 0, AtMost = 1)]
+    public double Brightness { get; init; }
+
+    /// <summary>Contrast jitter (torchvision's ColorJitter): each training image blended with its mean grey by a
+    /// factor drawn from [1 − c, 1 + c]; 0 for none.</summary>
+    [Setting("contrast", SettingGroup.Augmentation, "Contrast jitter: each image blended with its mean grey by a random factor in [1-c, 1+c] (0 = off)", AtLeast = 0, AtMost = 1)]
+    public double Contrast { get; init; }
+
     /// <summary>The side of the Cutout square blanked in each training image, in pixels; 0 for none.</summary>
     [Setting("cutout", SettingGroup.Augmentation, "Cutout square size in pixels (0 = off)", AtLeast = 0, AtMost = 32)]
     public int Cutout { get; init; }
@@ -341,7 +351,7 @@ public sealed record TrainConfig
     public AugmentOptions Augmentation => new()
     {
         Crop = RandomCrop, Padding = CropPadding, PadMode = CropPadMode,
-        Flip = HorizontalFlip && !AlternatingFlip, Cutout = Cutout,
+        Flip = HorizontalFlip && !AlternatingFlip, Brightness = Brightness, Contrast = Contrast, Cutout = Cutout,
     };
 
     // Records compare arrays by reference; configs are equal when every setting has the same value.

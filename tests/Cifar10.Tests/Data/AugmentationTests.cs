@@ -180,6 +180,78 @@ public class AugmentationTests
     }
 
     [Fact]
+    public void BrightnessScalesEachImageByOneFactorInItsRange()
+    {
+        const double range = 0.2;
+        using var batch = InMemoryData.RandomImages(N, seed: 12, low: 40, high: 200); // no clamping at 1.2×
+        using var generator = new Generator(12);
+        using var output = Augmentation.ColorJitter(batch, range, 0, generator);
+        var factors = new List<double>();
+        for (int i = 0; i < N; i++)
+        {
+            using var before = batch[i].to(ScalarType.Float64);
+            using var after = output[i].to(ScalarType.Float64);
+            double factor = after.sum().item<double>() / before.sum().item<double>();
+            Assert.InRange(factor, 1 - range - 0.01, 1 + range + 0.01);
+            using var expected = (before * factor).round();
+            using var error = (after - expected).abs().max();
+            Assert.True(error.item<double>() <= 1, $"image {i}: a pixel is {error.item<double>()} off one factor");
+            factors.Add(factor);
+        }
+        Assert.True(factors.Max() - factors.Min() > range, "the factor varies from image to image");
+    }
+
+    [Fact]
+    public void ContrastScalesEachImagesDeviationsFromItsGreyAndKeepsAFlatImage()
+    {
+        const double range = 0.3;
+        using var batch = InMemoryData.RandomImages(N, seed: 13, low: 100, high: 156); // no clamping at 1.3×
+        using var flat = torch.full([2, 3, 32, 32], 77, dtype: ScalarType.Byte);
+        using var generator = new Generator(13);
+        using var output = Augmentation.ColorJitter(batch, 0, range, generator);
+        using var flatOutput = Augmentation.ColorJitter(flat, 0, range, generator);
+        Assert.True(flatOutput.Equals(flat));
+        for (int i = 0; i < N; i++)
+        {
+            using var before = batch[i].to(ScalarType.Float64);
+            using var after = output[i].to(ScalarType.Float64);
+            using var grey = (before[0] * 0.299 + before[1] * 0.587 + before[2] * 0.114).mean();
+            using var deviation = before - grey;
+            using var scaled = after - grey;
+            double factor = (scaled * deviation).sum().item<double>() / (deviation * deviation).sum().item<double>();
+            Assert.InRange(factor, 1 - range - 0.01, 1 + range + 0.01);
+            using var error = (scaled - deviation * factor).abs().max();
+            Assert.True(error.item<double>() <= 1, $"image {i}: a pixel is {error.item<double>()} off one factor");
+        }
+    }
+
+    [Fact]
+    public void JitterClampsToTheByteRangeAndRefusesAnInvertingContrast()
+    {
+        using var batch = InMemoryData.RandomImages(N, seed: 14);
+        using var generator = new Generator(14);
+        using var output = Augmentation.ColorJitter(batch, 1, 1, generator); // factors up to 2: many pixels would pass 255
+        Assert.Equal(ScalarType.Byte, output.dtype);
+        Assert.True(output.eq(255).any().item<bool>());
+        Assert.Throws<ArgumentOutOfRangeException>(() => Augmentation.ColorJitter(batch, 0, 1.5, generator));
+    }
+
+    [Fact]
+    public void ApplyJittersAfterTheFlipAndBeforeCutout()
+    {
+        using var batch = InMemoryData.RandomImages(N, seed: 15);
+        var options = new AugmentOptions { Brightness = 0.1, Contrast = 0.1, Cutout = 8 };
+        using var applyGenerator = new Generator(15);
+        using var applied = Augmentation.Apply(batch, options, applyGenerator);
+        using var generator = new Generator(15);
+        using var cropped = Augmentation.RandomCrop(batch, 4, generator);
+        using var flipped = Augmentation.RandomHorizontalFlip(cropped, generator);
+        using var jittered = Augmentation.ColorJitter(flipped, 0.1, 0.1, generator);
+        using var expected = Augmentation.Cutout(jittered, 8, generator);
+        Assert.True(applied.Equals(expected));
+    }
+
+    [Fact]
     public void NoAugmentationReturnsAnEqualCopy()
     {
         using var batch = InMemoryData.RandomImages(2, seed: 9);
@@ -196,7 +268,7 @@ public class AugmentationTests
     public void DefaultOptionsAreCropFourAndFlip()
     {
         var options = new AugmentOptions();
-        Assert.Equal((true, 4, true, 0), (options.Crop, options.Padding, options.Flip, options.Cutout));
+        Assert.Equal((true, 4, true, 0, 0.0, 0.0), (options.Crop, options.Padding, options.Flip, options.Cutout, options.Brightness, options.Contrast));
     }
 }
 

@@ -18,11 +18,11 @@ static class InMemoryData
         return new ImageDataset(images, ids, SyntheticCifar.ClassNames);
     }
 
-    /// <summary>Random uint8 images [n,3,h,w] with values in [low, 256).</summary>
-    public static Tensor RandomImages(int n, long seed, int low = 0, int height = 32, int width = 32)
+    /// <summary>Random uint8 images [n,3,h,w] with values in [low, high).</summary>
+    public static Tensor RandomImages(int n, long seed, int low = 0, int height = 32, int width = 32, int high = 256)
     {
         using var generator = new Generator((ulong)seed);
-        return randint(low, 256, [n, 3, height, width], dtype: ScalarType.Byte, generator: generator);
+        return randint(low, high, [n, 3, height, width], dtype: ScalarType.Byte, generator: generator);
     }
 
     public static long[] Ids(ImageDataset dataset) => dataset.Labels.data<long>().ToArray();

@@ -22,7 +22,7 @@ public class TrainSettingsTests
         ["milestones"] = "2 5", ["gamma"] = "0.5", ["warmup"] = "2", ["lookahead"] = "true", ["early-stop"] = "3", ["time-limit"] = "60",
         ["dropout"] = "0.2", ["depth"] = "4", ["dataset"] = "cifar100", ["labels"] = "coarse", ["test-size"] = "100",
         ["skip-bad-images"] = "true", ["val-size"] = "10", ["subset"] = "99", ["crop"] = "false",
-        ["crop-padding"] = "2", ["pad-mode"] = "reflect", ["flip"] = "off", ["alternating-flip"] = "true", ["cutout"] = "8", ["low-res"] = "24", ["low-res-fraction"] = "0.25",
+        ["crop-padding"] = "2", ["pad-mode"] = "reflect", ["flip"] = "off", ["alternating-flip"] = "true", ["brightness"] = "0.15", ["contrast"] = "0.25", ["cutout"] = "8", ["low-res"] = "24", ["low-res-fraction"] = "0.25",
         ["seed"] = "5000000000", ["threads"] = "3", ["device"] = "cuda:1", ["eval-batch-size"] = "77", ["precision"] = "bf16", ["distributed"] = "mpi",
         ["tta"] = "true", ["tta-confidence"] = "0.7",
     };
