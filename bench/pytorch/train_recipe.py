@@ -3,8 +3,8 @@
 It reads the settings from a C# run's config.json, so both sides train the same recipe with the
 same seed, epochs and data files (checked against the run's SHA-256s): nothing is restated here.
 What it restates is the procedure, step for step as src/Cifar10/Training does it: whitening from
-the first 5,000 images, identity-initialised convs, reflect-padded crops and alternating flips on
-uint8 batches, label smoothing, Nesterov SGD with airbench's parameter groups or Muon with an SGD
+the first 5,000 images, identity-initialised convs, reflect-padded crops, brightness and contrast jitter
+and alternating flips on uint8 batches, label smoothing, Nesterov SGD with airbench's parameter groups or Muon with an SGD
 fallback, the triangle or linear schedule, lookahead, the whitening bias trained for the first 30%
 of the epochs, progressive resizing, the convolutions in fp32 or bf16 as the run resolved its precision, and the test
 accuracy with the 6-view mirror + translate TTA (for the uncertain images only, as configured).

@@ -131,7 +131,6 @@ public static class Augmentation
         CheckBatch(batch);
         ArgumentOutOfRangeException.ThrowIfNegative(brightness);
         ArgumentOutOfRangeException.ThrowIfNegative(contrast);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(contrast, 1.0); // a negative factor would invert the image
         using var scope = NewDisposeScope();
         long n = batch.shape[0];
         var x = batch.to(ScalarType.Float32);

@@ -226,14 +226,19 @@ public class AugmentationTests
     }
 
     [Fact]
-    public void JitterClampsToTheByteRangeAndRefusesAnInvertingContrast()
+    public void BrightnessClampsAtTheTopOfTheByteRange()
     {
-        using var batch = InMemoryData.RandomImages(N, seed: 14);
+        // Factors in [0, 2] on a flat image of 200: a third of the images would pass 255 and wrap round as bytes.
+        using var flat = torch.full([N, 3, 32, 32], 200, dtype: ScalarType.Byte);
         using var generator = new Generator(14);
-        using var output = Augmentation.ColorJitter(batch, 1, 1, generator); // factors up to 2: many pixels would pass 255
-        Assert.Equal(ScalarType.Byte, output.dtype);
-        Assert.True(output.eq(255).any().item<bool>());
-        Assert.Throws<ArgumentOutOfRangeException>(() => Augmentation.ColorJitter(batch, 0, 1.5, generator));
+        using var output = Augmentation.ColorJitter(flat, 1, 0, generator);
+        using var sameDraws = new Generator(14);
+        using var factors = rand(N, generator: sameDraws) * 2;
+        using var expected = (factors * 200).clamp(0, 255).round().to(ScalarType.Byte).view(N, 1, 1, 1).expand(N, 3, 32, 32);
+        using var error = (output.to(ScalarType.Int32) - expected.to(ScalarType.Int32)).abs().max();
+        Assert.True(error.item<int>() <= 1, $"a pixel is {error.item<int>()} off the clamped reference");
+        using var clamped = output.eq(255).all(new long[] { 1, 2, 3 }).sum();
+        Assert.InRange(clamped.item<long>(), 5, N - 5); // both sides of the clamp occur
     }
 
     [Fact]
