@@ -69,7 +69,7 @@ public static class Recipes
     /// what that does to memory, speed and accuracy: docs/benchmarks.md#micro-batches (bench/micro-batch.sh).
     /// Two changes of the later CIFAR-10 speed record (hiverge/cifar10-speedrun, 94% in about 2 s on an A100) that pay
     /// on this data: label smoothing 0.1 instead of 0.2, and brightness and contrast jitter (its ±0.15 shift in
-    /// normalised units is about ±0.1 of a pixel's value, hence brightness 0.1; contrast 0.15): three seeds,
+    /// normalised units is about ±0.1 of an average pixel's value, hence brightness 0.1; contrast 0.15): three seeds,
     /// docs/results.md#the-default-recipes-second-version-label-smoothing-01-and-colour-jitter.
     /// </summary>
     public static Recipe Muon { get; } = new("muon",
