@@ -99,7 +99,7 @@ public static class TrainSettings
         Require(model.Depths is not { } depths || (config.Depth >= depths.Min && config.Depth <= depths.Max),
                 $"{model.Name} depth must be between {model.Depths?.Min} and {model.Depths?.Max} (got {config.Depth})");
         Require(config.LowRes == 0 || model.AcceptsAnyImageSize,
-                $"--low-res needs a network that takes any image size ({ModelCatalog.NamesWhere(m => m.AcceptsAnyImageSize)}); '{model.Name}' takes only the size it was built for");
+                $"--low-res needs a network that takes any image size ({ModelCatalog.NamesWhere(m => m.AcceptsAnyImageSize)}); '{model.Name}' takes only the size it was built for (give --low-res 0 to train it at full size throughout)");
         Require(config.Precision != PrecisionMode.Bf16 || model.SupportsBf16, Precision.Bf16Unsupported(model));
         return config;
     }

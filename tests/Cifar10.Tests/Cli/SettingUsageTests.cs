@@ -18,7 +18,7 @@ public class SettingUsageTests : IDisposable
     [Theory]
     [InlineData("--model simple --muon-lr 0.1", "--muon-lr applies only with --optimizer muon (here --optimizer is sgd)")]
     [InlineData("--model simple --muon-momentum 0.5", "--muon-momentum applies only with --optimizer muon")]
-    [InlineData("--model fast --low-res-fraction 0.3", "--low-res-fraction applies only with --low-res above 0 (here --low-res is 0)")]
+    [InlineData("--model fast --recipe airbench94 --low-res-fraction 0.3", "--low-res-fraction applies only with --low-res above 0 (here --low-res is 0)")]
     [InlineData("--model simple --step-size 5", "--step-size applies only with --schedule step (here --schedule is linear)")]
     [InlineData("--model simple --schedule cosine --gamma 0.5", "--gamma applies only with --schedule step or multistep")]
     [InlineData("--model simple --tta-confidence 0.5", "--tta-confidence applies only with --tta true")]

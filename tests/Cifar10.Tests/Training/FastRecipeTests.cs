@@ -153,6 +153,7 @@ public class FastRecipeTests
         Assert.Equal(Recipes.Muon.Defaults with { Model = "fast" }, fast);
         Assert.Equal((OptimizerKind.Muon, 2000, 0.6), (fast.Optimizer, fast.BatchSize, fast.TtaConfidence));
         Assert.Equal((0.1, 0.1, 0.15), (fast.LabelSmoothing, fast.Brightness, fast.Contrast)); // the second version (docs/results.md)
+        Assert.Equal((9, 24, 4), (fast.Epochs, fast.LowRes, fast.LowResEpochs)); // the third version (docs/results.md)
         Assert.True(!fast.Lookahead && fast.AlternatingFlip && fast.TestTta);
         var classic = Configs.For("ResNet18");
         Assert.Equal("resnet18", classic.Model);
