@@ -11,9 +11,11 @@
 # targets); --epochs N does so for every recipe that names none. RECIPE:COMMIT runs it with the toolkit as it was
 # at that commit (built in a git worktree, runs/time-to-accuracy/build-COMMIT): the baseline a speed-up is measured
 # against is the old recipe on the old code, on the same machine. --peer-seeds chooses the seeds whose
-# PyTorch peer runs ("" for none); --table-only trains nothing and shows the finished runs among those asked for. docs/results.md has what a run
-# took on each machine measured; the peer takes longer. Finished runs (results.json, or the peer's JSON) are not
-# run again; everything lives in runs/time-to-accuracy/RECIPE[-eN][-COMMIT]-seedS{,.log,.time,-pytorch.*}.
+# PyTorch peer runs ("" for none); --table-only trains nothing and shows the finished runs among those asked for.
+# docs/results.md has what a run took on each machine measured; the peer takes longer. Finished runs (results.json,
+# or the peer's JSON) are not run again; everything lives in runs/time-to-accuracy/RECIPE[-eN][-COMMIT]-seedS{,.log,
+# .time,-pytorch.*}. A run is known by that name alone: after a recipe changes, move its old runs out of the folder
+# (the old recipe is RECIPE:COMMIT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=../shared/data/cifar-10-binary.tar.gz

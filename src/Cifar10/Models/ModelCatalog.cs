@@ -137,7 +137,7 @@ public static class ModelCatalog
         {
             Description = "airbench94: frozen 2x2 patch-whitening conv (24), three conv-pool-BN-GELU blocks (64, 256, 256), linear head",
             Source = "https://github.com/KellerJordan/cifar10-airbench airbench94.py",
-            ReportedAccuracy = "94.01% in 9.9 epochs (airbench94's recipe); 94.01% in 8 (airbench94_muon's, the default of `train`)",
+            ReportedAccuracy = "94.01% in 9.9 epochs (airbench94's recipe); 94.01% in 8 (airbench94_muon's, which the default of `train` adapts)",
             // Measured on this data by bench/time-to-accuracy.sh: muon reaches airbench94's accuracy in less time.
             DefaultRecipe = "muon",
         },

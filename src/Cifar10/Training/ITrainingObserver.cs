@@ -117,19 +117,29 @@ public sealed class EarlyStopping(int patience) : ITrainingObserver
     }
 }
 
-/// <summary>`--time-limit MINUTES`: stops when another epoch, as long as the longest so far, would end past the budget.</summary>
-public sealed class TimeLimit(double minutes, int epochs) : ITrainingObserver
+/// <summary>`--time-limit MINUTES`: stops when the next epoch, as slow per unit of work as the slowest so far, would end
+/// past the budget. An epoch's work is <paramref name="epochCost"/> (1 by default; the share of the full-size pixels
+/// under progressive resizing, whose small first epochs would otherwise make the first full-size one look about half
+/// as long as it is).</summary>
+public sealed class TimeLimit(double minutes, int epochs, Func<int, double>? epochCost = null) : ITrainingObserver
 {
+    readonly Func<int, double> cost = epochCost ?? (_ => 1);
     double elapsedSeconds;
-    double longestEpochSeconds;
+    double slowestSecondsPerCost;
 
-    /// <summary>Adds the epoch's time, and asks to stop when one more epoch as long as the longest would end past the limit.</summary>
+    /// <summary>Adds the epoch's time, and asks to stop when the next epoch would end past the limit.</summary>
     public void EpochCompleted(EpochEnd epoch)
     {
-        elapsedSeconds += epoch.Metrics.Seconds;
-        longestEpochSeconds = Math.Max(longestEpochSeconds, epoch.Metrics.Seconds);
-        if (epoch.State.Epoch < epochs && elapsedSeconds + longestEpochSeconds > minutes * 60)
+        if (StopsAfter(epoch.State.Epoch, epoch.Metrics.Seconds))
             epoch.RequestStop(string.Create(CultureInfo.InvariantCulture,
                 $"another epoch would end past the time limit of {minutes:0.##} min ({elapsedSeconds / 60:0.0} min of training so far)"));
+    }
+
+    /// <summary>Adds <paramref name="epoch"/>'s <paramref name="seconds"/>; whether the epoch after it would end past the limit.</summary>
+    public bool StopsAfter(int epoch, double seconds)
+    {
+        elapsedSeconds += seconds;
+        slowestSecondsPerCost = Math.Max(slowestSecondsPerCost, seconds / cost(epoch));
+        return epoch < epochs && elapsedSeconds + slowestSecondsPerCost * cost(epoch + 1) > minutes * 60;
     }
 }

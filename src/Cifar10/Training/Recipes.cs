@@ -59,8 +59,9 @@ public static class Recipes
     /// 0.67 × (9/256)² of the summed-loss rate relative to the biases, since this network scales its logits by 1/9
     /// with a head initialised 256/9 times smaller than airbench94_muon's (which scales by 1/256): the same
     /// function and the same steps, in another parametrisation. Linear decay to zero, no lookahead, batch 2000.
-    /// One difference is left: the fast network trains its whitening bias for the first 30% of the epochs (3 of 9)
-    /// at the scheduled rate, where airbench94_muon trains it for 3 epochs with a rate decaying to zero over them.
+    /// One difference is left: the fast network trains its whitening bias for the first 30% of the epochs (3 of 9, all
+    /// at 24×24 in the third version below) at the scheduled rate, where airbench94_muon trains it for 3 epochs with a
+    /// rate decaying to zero over them.
     /// Test-time augmentation gives all six views only to the images whose plain view is below 0.6 confident (about
     /// a quarter): measured by bench/tta-policy.sh on two runs (airbench94 seed 0, muon seed 0), it cost 0.01 point
     /// against all views for every image and cut the test evaluation from about 80 s to about 32 s.
@@ -68,8 +69,9 @@ public static class Recipes
     /// normalises each part alone (airbench's batch norm saw 2000), and the step holds one part's activations at a time;
     /// what that does to memory, speed and accuracy: docs/benchmarks.md#micro-batches (bench/micro-batch.sh).
     /// Two changes of the later CIFAR-10 speed record (hiverge/cifar10-speedrun, 94% in about 2 s on an A100) that pay
-    /// on this data: label smoothing 0.1 instead of 0.2, and brightness and contrast jitter (its ±0.15 shift in
-    /// normalised units is about ±0.1 of an average pixel's value, hence brightness 0.1; contrast 0.15): three seeds,
+    /// on this data: label smoothing 0.1 instead of 0.2, and brightness and contrast jitter (its ±0.13-0.15 shift in
+    /// normalised units, by the version of its script, is about ±0.1 of an average pixel's value, hence brightness 0.1;
+    /// contrast 0.15): three seeds,
     /// docs/results.md#the-default-recipes-second-version-label-smoothing-01-and-colour-jitter.
     /// Third version, for a CPU, where an epoch's cost grows with the pixels: 9 epochs, the first 4 on images
     /// downscaled to 24×24 (progressive resizing, about half an epoch's time each), in place of 8 at full size: the same

@@ -183,7 +183,8 @@ public sealed record TrainConfig
     public int EarlyStop { get; init; }
 
     /// <summary>A budget for the epoch loop: stop after the last epoch expected to end within this many minutes
-    /// (the next one is expected to take as long as the longest so far), so a schedule too long for the machine
+    /// (the next one is expected to take as long as the slowest so far, scaled by its pixels under
+    /// <see cref="LowRes"/>), so a schedule too long for the machine
     /// runs its longest prefix that fits; 0 = no limit. The test set is measured afterwards as usual.</summary>
     [Setting("time-limit", SettingGroup.Schedule, "Stop after the last epoch expected to end within this many minutes of training (0 = no limit)", AtLeast = 0)]
     public double TimeLimitMinutes { get; init; }
@@ -330,6 +331,10 @@ public sealed record TrainConfig
 
     /// <summary>The side the training images of 1-based <paramref name="epoch"/> are downscaled to, or null for full size.</summary>
     public int? LowResIn(int epoch) => LowRes > 0 && epoch - 1 < LowResEpochs ? LowRes : null;
+
+    /// <summary>Epoch <paramref name="epoch"/>'s share of the pixels of full-size images <paramref name="height"/> × <paramref name="width"/>:
+    /// (<see cref="LowRes"/>)² over them in a low-res epoch, 1 otherwise; an epoch's work is about proportional to it.</summary>
+    public double PixelShareIn(int epoch, long height, long width) => LowResIn(epoch) is int side ? (double)side * side / (height * width) : 1;
 
     /// <summary>How many of the first epochs train at <see cref="LowRes"/>.</summary>
     public int LowResEpochs => LowRes > 0 ? (int)Math.Round(LowResFraction * Epochs) : 0;

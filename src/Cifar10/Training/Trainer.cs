@@ -89,7 +89,7 @@ public sealed class Trainer
                 : $"batch size {config.BatchSize} cannot train the batch-norm layers of {model.GetType().Name} on {ranks} MPI processes: each needs 2 images of every batch, so use {2 * ranks} or more");
         if (config.LowRes == 0) return;
         if (model is not IAnyImageSize anySize)
-            throw new ConfigException($"--low-res needs a network that takes any image size; {model.GetType().Name} takes only the size it was built for");
+            throw new ConfigException($"--low-res needs a network that takes any image size; {model.GetType().Name} takes only the size it was built for (give --low-res 0 to train it at full size throughout)");
         long side = Math.Min(train.Images.shape[2], train.Images.shape[3]);
         if (config.LowRes < anySize.SmallestImage || config.LowRes >= side)
             throw new ConfigException($"--low-res must be at least {anySize.SmallestImage} pixels ({model.GetType().Name}'s smallest image) and below the training images' {side} (got {config.LowRes})");
@@ -120,7 +120,7 @@ public sealed class Trainer
         using var optimizer = OptimizerFactory.Create(config, model);
         int stepsPerEpoch = StepsPerEpoch(train.Count, config.BatchSize, parallel.Size);
         var schedule = new LearningRateSchedule(config, stepsPerEpoch);
-        var observers = new Observers([observer, .. StopRules(config)]);
+        var observers = new Observers([observer, .. StopRules(config, train)]);
 
         var state = new CheckpointState
         {
@@ -151,7 +151,7 @@ public sealed class Trainer
 
         // The whole set sits on the device once, as uint8 (shared, not copied, when it is already there).
         using var onDevice = train.To(device);
-        if (config.LowResEpochs > 0)
+        if (config.LowResEpochs > state.Epoch) // not when a resumed run is past them
             observers.Message($"progressive resizing: {(config.LowResEpochs == 1 ? "epoch 1" : $"epochs 1-{config.LowResEpochs}")} on images downscaled to {config.LowRes}x{config.LowRes}, the rest at full size");
         observers.TrainingStarted(new TrainingStart(state.Epoch + 1, config.Epochs, stepsPerEpoch, state.GlobalStep, train.Count, validation.Count));
         var clock = Stopwatch.StartNew();
@@ -194,10 +194,14 @@ public sealed class Trainer
     }
 
     /// <summary>The observers that end training before its last epoch, as the config asks.</summary>
-    static IEnumerable<ITrainingObserver> StopRules(TrainConfig config)
+    static IEnumerable<ITrainingObserver> StopRules(TrainConfig config, ImageDataset train)
     {
         if (config.EarlyStop > 0) yield return new EarlyStopping(config.EarlyStop);
-        if (config.TimeLimitMinutes > 0) yield return new TimeLimit(config.TimeLimitMinutes, config.Epochs);
+        if (config.TimeLimitMinutes > 0)
+        {
+            long height = train.Images.shape[2], width = train.Images.shape[3];
+            yield return new TimeLimit(config.TimeLimitMinutes, config.Epochs, epoch => config.PixelShareIn(epoch, height, width));
+        }
     }
 
     /// <summary>The part of a network's initialisation that looks at the training data (declared by the

@@ -35,7 +35,7 @@ public class SettingUsageTests : IDisposable
     public void SettingsThatApplyAreAccepted()
     {
         Configs.For("simple", ("optimizer", "muon"), ("muon-lr", "0.1"), ("muon-fallback", "adam"));
-        Configs.For("fast", ("low-res", "24"), ("low-res-fraction", "0.3"));
+        Configs.For("fast", ("low-res-fraction", "0.3")); // the muon recipe trains its first epochs at --low-res 24
         Configs.For("simple", ("schedule", "multistep"), ("milestones", "2 4"), ("gamma", "0.5"));
         Configs.For("simple", ("tta", "true"), ("tta-confidence", "0.5"));
         Configs.For("fast", ("tta-confidence", "0.5")); // the muon recipe measures the test set with TTA

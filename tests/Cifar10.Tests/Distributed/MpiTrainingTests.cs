@@ -90,7 +90,7 @@ public class MpiTrainingTests : IDisposable
 
         // Batch norm normalises each rank's share by its own statistics, so the runs differ beyond rounding.
         double expected = Results(one).TestAccuracy, actual = Results(two).TestAccuracy;
-        Assert.InRange(expected, 0.30, 1); // 9 steps of the muon recipe: 38% on the project's machines
+        Assert.InRange(expected, 0.30, 1); // 9 steps of the muon recipe (2 of its 3 epochs at 24x24): 40% on a Zen 4 VM
         Assert.InRange(actual, expected - 0.05, expected + 0.05);
     }
 

@@ -125,7 +125,8 @@ public class MuonTests : IDisposable
     public void TheMuonRecipeIsAvailableByNameAndValid()
     {
         var config = Configs.For("fast", ("recipe", "muon"));
-        Assert.Equal((OptimizerKind.Muon, 2000, 8, ScheduleKind.Linear, false), (config.Optimizer, config.BatchSize, config.Epochs, config.Schedule, config.Lookahead));
+        Assert.Equal((OptimizerKind.Muon, 2000, 9, ScheduleKind.Linear, false), (config.Optimizer, config.BatchSize, config.Epochs, config.Schedule, config.Lookahead));
+        Assert.Equal((24, 4), (config.LowRes, config.LowResEpochs));
         Assert.Equal("muon", TrainSettings.Resolve([]).Recipe); // the default: measured to reach airbench94's accuracy sooner
     }
 }

@@ -115,6 +115,15 @@ public class RecipeTests
         Assert.Null(Configs.For("resnet18", ("recipe", "deep-best"), ("dropout", "default")).Dropout);
     }
 
+    [Fact]
+    public void AFixedSizeNetworkOnTheMuonRecipeIsToldHowToTurnItsProgressiveResizingOff()
+    {
+        var refused = Assert.Throws<ConfigException>(() => Configs.For("resnet18", ("recipe", "muon")));
+        Assert.Contains("give --low-res 0", refused.Message);
+        var fullSize = Configs.For("resnet18", ("recipe", "muon"), ("low-res", "0"));
+        Assert.Equal((OptimizerKind.Muon, 0, 0), (fullSize.Optimizer, fullSize.LowRes, fullSize.LowResEpochs));
+    }
+
     [Theory]
     [InlineData("resnet18", "classic")]
     [InlineData("fast", "muon")]

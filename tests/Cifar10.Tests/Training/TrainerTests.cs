@@ -162,6 +162,21 @@ public class TrainerTests : IDisposable
         Assert.Contains(messages, m => m.Contains("epochs 1-2") && m.Contains("16x16"));
     }
 
+    [Fact]
+    public void TheTimeLimitPredictsTheFirstFullSizeEpochFromTheSmallOnesByTheirPixels()
+    {
+        var config = Simple with { Model = "fast", Epochs = 4, LowRes = 16, LowResFraction = 0.5 };
+        Assert.Equal([0.25, 0.25, 1, 1], Enumerable.Range(1, 4).Select(e => config.PixelShareIn(e, 32, 32)));
+        // Two 16-pixel epochs of 10 s: the first 32-pixel one will take about 40 s, so a budget of 54 s ends training
+        // after epoch 2 (20 + 40 > 54), where a prediction from the longest epoch so far (20 + 10) would go on.
+        var limit = new TimeLimit(0.9, config.Epochs, epoch => config.PixelShareIn(epoch, 32, 32));
+        Assert.False(limit.StopsAfter(1, 10));
+        Assert.True(limit.StopsAfter(2, 10));
+        var unweighted = new TimeLimit(0.9, config.Epochs);
+        Assert.False(unweighted.StopsAfter(1, 10));
+        Assert.False(unweighted.StopsAfter(2, 10));
+    }
+
     sealed class MessageRecorder(List<string> messages) : ITrainingObserver
     {
         public void Message(string text) => messages.Add(text);
