@@ -71,8 +71,7 @@ public static class Recipes
     /// Two changes of the later CIFAR-10 speed record (hiverge/cifar10-speedrun, 94% in about 2 s on an A100) that pay
     /// on this data: label smoothing 0.1 instead of 0.2, and brightness and contrast jitter (its ±0.13-0.15 shift in
     /// normalised units, by the version of its script, is about ±0.1 of an average pixel's value, hence brightness 0.1;
-    /// contrast 0.15): three seeds,
-    /// docs/results.md#the-default-recipes-second-version-label-smoothing-01-and-colour-jitter.
+    /// contrast 0.15): three seeds, docs/results.md#the-default-recipes-second-version-label-smoothing-01-and-colour-jitter.
     /// Third version, for a CPU, where an epoch's cost grows with the pixels: 9 epochs, the first 4 on images
     /// downscaled to 24×24 (progressive resizing, about half an epoch's time each), in place of 8 at full size: the same
     /// accuracy over three seeds in less time, docs/results.md#the-default-recipes-third-version-progressive-resizing.
