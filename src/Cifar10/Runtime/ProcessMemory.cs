@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace Cifar10.Runtime;
@@ -153,6 +154,30 @@ public static class ProcessMemory
             return null;
         }
     }
+
+    /// <summary>
+    /// Frees, soon after each training step, the small native objects that the step left to finalizers: call it once a
+    /// step (the training step does). TorchSharp 0.107 makes a native Scalar of every plain number passed to a tensor
+    /// op and leaves it to the garbage collector (dotnet/TorchSharp#1434); its optimizers pass three or four per
+    /// parameter per update (weight decay, momentum, learning rate). The collector rarely runs in a training loop, so
+    /// those blocks live on in glibc's heap between the step's freed tensors, which the next step then cannot reuse:
+    /// the heap grew by up to the size of the gradients per step and every step faulted in fresh pages
+    /// (docs/benchmarks.md, the allocator). A generation-0 collection finds them dead; the finalizer thread frees them
+    /// while the next step starts. It runs at most every <see cref="StepGarbageInterval"/>, so that steps of a few
+    /// milliseconds (a small network, a small batch) do not pay for a collection each.
+    /// </summary>
+    public static void CollectStepGarbage()
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (Stopwatch.GetElapsedTime(lastStepCollection, now) < StepGarbageInterval) return;
+        lastStepCollection = now;
+        GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+    }
+
+    /// <summary>The shortest time between two collections of <see cref="CollectStepGarbage"/>.</summary>
+    public static readonly TimeSpan StepGarbageInterval = TimeSpan.FromMilliseconds(100);
+
+    static long lastStepCollection;
 
     /// <summary>Collects managed garbage (running finalizers, which free native memory) and returns free
     /// heap pages to the OS; the second step is skipped where the C library has no malloc_trim (musl, macOS, Windows).</summary>

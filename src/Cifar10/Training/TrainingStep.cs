@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Cifar10.Distributed;
+using Cifar10.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -110,6 +111,7 @@ public sealed class TrainingStep
             nn.utils.clip_grad_norm_(clipped, clipGradNorm); // parameters without a gradient are skipped
         optimizer.Step();
         times?.Update.Stop();
+        ProcessMemory.CollectStepGarbage(); // the Scalars TorchSharp left to finalizers, before the next step allocates
         if (parts.Count == 1) return (losses[0], logits[0]);
         using var stacked = stack(losses);
         using var partWeights = tensor(parts.Select(p => (float)p.Length / count).ToArray(), device: stacked.device);

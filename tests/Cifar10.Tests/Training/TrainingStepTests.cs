@@ -1,4 +1,5 @@
 using Cifar10.Models;
+using Cifar10.Runtime;
 using Cifar10.Training;
 using TorchSharp;
 using Xunit;
@@ -98,5 +99,42 @@ public class TrainingStepTests
         Assert.True(whole.Loss.allclose(split.Loss, rtol: 1e-5, atol: 1e-6));
         Assert.True(whole.Logits.allclose(split.Logits, rtol: 1e-5, atol: 1e-6));
         Assert.All(whole.Weights.Zip(split.Weights), w => Assert.True(w.First.allclose(w.Second, rtol: 1e-4, atol: 1e-6)));
+    }
+
+    /// <summary>A native Scalar that a step leaves to its finalizer, as TorchSharp's optimizers leave theirs, is found dead
+    /// by the end of the step, not whenever the garbage collector next runs (ProcessMemory.CollectStepGarbage).</summary>
+    [Fact]
+    public void AStepLeavesNoScalarForALaterCollection()
+    {
+        torch.manual_seed(0);
+        using var model = new ScalarLeavingNetwork();
+        model.train();
+        using var optimizer = new TorchOptimizer(optim.SGD(model.parameters(), 0.01));
+        using var images = randn(4, 3, 32, 32);
+        using var labels = randint(0, 10, [4], dtype: int64);
+        var step = new TrainingStep(model, optimizer, labelSmoothing: 0);
+
+        Thread.Sleep(ProcessMemory.StepGarbageInterval); // a collection ran long enough ago that this step makes its own
+        using (NewDisposeScope()) step.Run(images, labels, learningRate: 0.01);
+
+        Assert.NotNull(model.LeftScalar);
+        Assert.False(model.LeftScalar.IsAlive, "the Scalar the forward pass left undisposed is still waiting for a collection");
+    }
+
+    /// <summary>A linear classifier whose forward pass scales its input by a Scalar it does not dispose.</summary>
+    sealed class ScalarLeavingNetwork : nn.Module<Tensor, Tensor>
+    {
+        readonly TorchSharp.Modules.Linear head = nn.Linear(3 * 32 * 32, 10);
+
+        public ScalarLeavingNetwork() : base(nameof(ScalarLeavingNetwork)) => RegisterComponents();
+
+        public WeakReference? LeftScalar { get; private set; }
+
+        public override Tensor forward(Tensor input)
+        {
+            var half = 0.5.ToScalar();
+            LeftScalar = new WeakReference(half);
+            return head.call(input.flatten(1).mul(half));
+        }
     }
 }
