@@ -162,9 +162,9 @@ public static class ProcessMemory
     /// parameter per update (weight decay, momentum, learning rate). The collector rarely runs in a training loop, so
     /// those blocks live on in glibc's heap between the step's freed tensors, which the next step then cannot reuse:
     /// the heap grew by up to the size of the gradients per step and every step faulted in fresh pages
-    /// (docs/benchmarks.md, the allocator). A generation-0 collection finds them dead; the finalizer thread frees them
-    /// while the next step starts. It runs at most every <see cref="StepGarbageInterval"/>, so that steps of a few
-    /// milliseconds (a small network, a small batch) do not pay for a collection each.
+    /// (docs/benchmarks.md, Scalars left to finalizers). A generation-0 collection finds them dead; the finalizer
+    /// thread frees them while the next step starts. It runs at most every <see cref="StepGarbageInterval"/>, so that
+    /// steps of a few milliseconds (a small network, a small batch) do not pay for a collection each.
     /// </summary>
     public static void CollectStepGarbage()
     {
