@@ -38,7 +38,8 @@ if [ ! -x /usr/bin/time ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
 fi
 dotnet build -c Release bench/Cifar10.Bench -v q -nologo >/dev/null
-now=bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll
+bench_in() { echo "$1/bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll"; } # the benchmark built in a tree
+now=$(bench_in .)
 if [ -n "$against" ]; then
   tree=runs/profile/build-$against
   [ -d "$tree" ] || git worktree add --detach "$tree" "$against" >&2
@@ -53,7 +54,7 @@ echo
 before="MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=131072"
 settings=("THP_MEM_ALLOC_ENABLE=0 ${before}" "${before}" "" "MALLOC_MMAP_MAX_=0")
 benches=("$now" "$now" "$now" "$now")
-if [ -n "$against" ]; then settings+=(""); benches+=("$tree/bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll"); fi
+if [ -n "$against" ]; then settings+=(""); benches+=("$(bench_in "$tree")"); fi
 count=${#settings[@]}
 measure() { # setting index -> "img/s user sys faults peak_kB"
   local timing line
