@@ -65,10 +65,15 @@ def read_verbose(path):
     impls = collections.Counter()
     problems = collections.defaultdict(lambda: [0.0, 0])  # (prop, impl, problem) -> [ms, FLOPs]
     for line in open(path, errors="replace"):
-        if not line.startswith("onednn_verbose") or ",primitive,exec," not in line:
+        # oneDNN 3 (libtorch 2.10): "onednn_verbose,v1,primitive,exec,cpu,KIND,IMPL,PROP,...,PROBLEM,MS";
+        # oneDNN 2 (PyTorch 1.13, the peer): "onednn_verbose,exec,cpu,KIND,IMPL,PROP,...,PROBLEM,MS".
+        if not line.startswith(("onednn_verbose", "dnnl_verbose")):
             continue
         f = line.rstrip("\n").split(",")
-        kind, impl, problem = f[5], f[6], f[-2]
+        if "exec" not in f[:4] or "cpu" not in f[:5]:
+            continue
+        at = f.index("exec")
+        kind, impl, problem = f[at + 2], f[at + 3], f[-2]
         try:
             ms = float(f[-1])
         except ValueError:
@@ -78,7 +83,7 @@ def read_verbose(path):
         work = conv_flops(problem) if kind == "convolution" else other_flops(kind, problem)
         flops[kind] += work
         if kind == "convolution":
-            entry = problems[(f[7], impl, problem)]
+            entry = problems[(f[at + 4], impl, problem)]
             entry[0] += ms
             entry[1] += work
     return time, flops, impls, problems
@@ -102,6 +107,46 @@ def category(dso, symbol):
     return "other"
 
 
+def measure(plain, verbose, executed_steps):
+    """One side's step: its time and phases (the bench's CSV line) and oneDNN's time and FLOPs per step."""
+    fields = open(plain).read().strip().split(",")
+    steps, seconds = int(fields[3]), float(fields[4])
+    time, flops, impls, problems = read_verbose(verbose)
+    per_step = {k: v / executed_steps for k, v in time.items()}
+    return {
+        "step_ms": 1000 * seconds / steps,
+        "phases": tuple(float(x) for x in fields[6:9]),
+        "per_step": per_step,
+        "matrix_ms": sum(per_step.get(k, 0.0) for k in ("convolution", "inner_product", "matmul")),
+        "matrix_flops": sum(flops[k] for k in ("convolution", "inner_product", "matmul")) / executed_steps,
+        "impls": impls,
+        "problems": problems,
+        "executed_steps": executed_steps,
+    }
+
+
+def print_side_by_side(ours, peer):
+    """Ours against the PyTorch peer: where each side's step goes, and what the step's ratio could reach if only the
+    time outside the matrix kernels changed (the peer's step over our time in those kernels)."""
+    print("| per step | this toolkit | PyTorch peer | PyTorch / ours |")
+    print("| --- | ---: | ---: | ---: |")
+
+    def row(name, a, b, unit="ms"):
+        ratio = f"{b / a:.2f}" if a > 0 else ""
+        print(f"| {name} | {a:.1f} {unit} | {b:.1f} {unit} | {ratio} |")
+
+    row("whole step", ours["step_ms"], peer["step_ms"])
+    for i, phase in enumerate(("forward + loss", "backward", "update")):
+        row(f"{phase} (phases)", ours["phases"][i], peer["phases"][i])
+    row("oneDNN's matrix kernels (convolution, matmul, inner product)", ours["matrix_ms"], peer["matrix_ms"])
+    row("outside them", ours["step_ms"] - ours["matrix_ms"], peer["step_ms"] - peer["matrix_ms"])
+    row("FLOPs in the matrix kernels", ours["matrix_flops"] / 1e9, peer["matrix_flops"] / 1e9, "GFLOP")
+    print()
+    ceiling = peer["step_ms"] / ours["matrix_ms"] if ours["matrix_ms"] > 0 else float("inf")
+    print(f"Step ratio now {peer['step_ms'] / ours['step_ms']:.2f}×; with our matrix kernels as they are and nothing else "
+          f"left in the step, at most {ceiling:.2f}× (the peer's step over our time in those kernels).")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--case", required=True)
@@ -110,18 +155,14 @@ def main():
     p.add_argument("--executed-steps", type=int, required=True)
     p.add_argument("--threads", type=int)
     p.add_argument("--perf")
+    p.add_argument("--peer-plain", help="the PyTorch peer's step (step_throughput.py's CSV line): a side-by-side table")
+    p.add_argument("--peer-verbose", help="the peer's step under ONEDNN_VERBOSE=1")
     a = p.parse_args()
 
     model, batch, precision = a.case.split(":")
-    fields = open(a.plain).read().strip().split(",")
-    steps, seconds = int(fields[3]), float(fields[4])
-    step_ms = 1000 * seconds / steps
-    fwd, bwd, opt = (float(x) for x in fields[6:9])
-    time, flops, impls, problems = read_verbose(a.verbose)
-    per_step = {k: v / a.executed_steps for k, v in time.items()}
-    conv_ms = per_step.get("convolution", 0.0)
-    matrix_ms = conv_ms + per_step.get("inner_product", 0.0) + per_step.get("matmul", 0.0)
-    matrix_flops = (flops["convolution"] + flops["inner_product"] + flops["matmul"]) / a.executed_steps
+    ours = measure(a.plain, a.verbose, a.executed_steps)
+    step_ms, (fwd, bwd, opt), per_step = ours["step_ms"], ours["phases"], ours["per_step"]
+    matrix_ms, matrix_flops, impls, problems = ours["matrix_ms"], ours["matrix_flops"], ours["impls"], ours["problems"]
     cpu = peak(a.threads)
     top = cpu["bf16_tflops"] if precision == "bf16" else cpu["fp32_tflops"]
     tflops = lambda f, ms: f / (ms / 1000) / 1e12 if ms > 0 else 0.0
@@ -162,6 +203,11 @@ def main():
         for pct, dso, sym in rows[:12]:
             short = sym if len(sym) < 90 else sym[:87] + "..."
             print(f"| `{short.replace('|', '/')}` | {dso} | {pct:.1f}% |")
+    if a.peer_plain and a.peer_verbose:
+        print()
+        print(f"#### {model}, batch {batch}, {precision}: against the PyTorch peer (oneDNN's own timing on both sides)")
+        print()
+        print_side_by_side(ours, measure(a.peer_plain, a.peer_verbose, a.executed_steps))
 
 
 if __name__ == "__main__":

@@ -106,8 +106,6 @@ public static class ModelCatalog
             Description = $"{TutorialNet.MinDepth}..{TutorialNet.MaxDepth} blocks of conv 3x3 + ReLU + max-pool (16, 32, 64, 128), one FC",
             Source = "introductory CNN tutorial (two-layer / layer 3 / layer 4 comparison)",
             Depths = (TutorialNet.MinDepth, TutorialNet.MaxDepth),
-            // Its layers are too narrow for bf16 to pay: casts cost more than the convolutions save.
-            PrefersBf16 = false,
             DefaultRecipe = "tutorial-best",
         },
         ModelInfo.For("vgg16", o => new Vgg16(o.NumClasses, o.Dropout ?? 0)) with

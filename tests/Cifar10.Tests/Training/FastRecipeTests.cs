@@ -171,9 +171,11 @@ public class FastRecipeTests
         Assert.Equal(PrecisionMode.Bf16, Precision.Resolve(PrecisionMode.Bf16, ModelCatalog.Get("fast")));
         Assert.Equal(PrecisionMode.Bf16, Precision.Resolve(PrecisionMode.Auto, ModelCatalog.Get("resnet18"), Zen5));
         Assert.Equal(PrecisionMode.Fp32, Precision.Resolve(PrecisionMode.Auto, plain, Zen5));
-        // The tutorial network computes in bf16 when asked, but auto keeps it in fp32, where its step is faster.
-        Assert.Equal(PrecisionMode.Fp32, Precision.Resolve(PrecisionMode.Auto, ModelCatalog.Get("tutorial"), Zen5));
-        Assert.Equal(PrecisionMode.Bf16, Precision.Resolve(PrecisionMode.Bf16, ModelCatalog.Get("tutorial"), Zen5));
+        Assert.Equal(PrecisionMode.Bf16, Precision.Resolve(PrecisionMode.Auto, ModelCatalog.Get("tutorial"), Zen5));
+        // A network that computes in bf16 but measured slower in it: auto keeps it in fp32, bf16 when asked for.
+        var slowInBf16 = ModelCatalog.Register(ModelInfo.For("slow-in-bf16-net", o => new TutorialNet(o.NumClasses)) with { PrefersBf16 = false });
+        Assert.Equal(PrecisionMode.Fp32, Precision.Resolve(PrecisionMode.Auto, slowInBf16, Zen5));
+        Assert.Equal(PrecisionMode.Bf16, Precision.Resolve(PrecisionMode.Bf16, slowInBf16, Zen5));
         Assert.Throws<ConfigException>(() => Precision.Resolve(PrecisionMode.Bf16, plain));
         Assert.Throws<ConfigException>(() => Configs.For("fp32-only-net", ("precision", "bf16")));
         Assert.Throws<ConfigException>(() => Configs.For("fast", ("precision", "fp16")));
