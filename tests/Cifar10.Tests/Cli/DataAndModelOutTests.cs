@@ -102,7 +102,7 @@ public class DataAndModelOutTests(FinishedRunFixture finished) : IClassFixture<F
     }
 
     [Fact]
-    public void TheServerAnswersAndDrainsOnSigterm()
+    public async Task TheServerAnswersAndDrainsOnSigterm()
     {
         if (!OperatingSystem.IsLinux()) return;
         var run = finished.Copy(Path.Combine(root, "run"));
@@ -114,8 +114,8 @@ public class DataAndModelOutTests(FinishedRunFixture finished) : IClassFixture<F
         bitmap.Erase(SKColors.ForestGreen);
         var body = new ByteArrayContent(bitmap.Encode(SKEncodedImageFormat.Png, 90).ToArray());
         body.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-        var response = client.PostAsync("predict", body).GetAwaiter().GetResult();
-        Assert.True(response.IsSuccessStatusCode, response.Content.ReadAsStringAsync().GetAwaiter().GetResult());
+        var response = await client.PostAsync("predict", body);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         server.Signal(CliProcess.SigTerm);
         Assert.Equal(Program.Success, server.WaitForExit(TimeSpan.FromSeconds(30)));
         Assert.Contains("stopped", server.Out);

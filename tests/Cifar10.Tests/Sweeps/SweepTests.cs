@@ -144,7 +144,7 @@ public class SweepRunnerTests : IDisposable
     }
 
     [Fact]
-    public void TwoProcessesEachRunOneTrialOfTheSameSweep()
+    public async Task TwoProcessesEachRunOneTrialOfTheSameSweep()
     {
         var folder = Path.Combine(root, "shared-sweep");
         var cli = Path.Combine(AppContext.BaseDirectory, "cifar10.dll");
@@ -162,8 +162,8 @@ public class SweepRunnerTests : IDisposable
         _ = first.StandardOutput.ReadToEndAsync();
         _ = second.StandardOutput.ReadToEndAsync();
         Assert.True(first.WaitForExit(TimeSpan.FromMinutes(3)) && second.WaitForExit(TimeSpan.FromMinutes(3)), "sweep processes did not finish");
-        Assert.True(first.ExitCode == 0, errors[0].Result);
-        Assert.True(second.ExitCode == 0, errors[1].Result);
+        Assert.True(first.ExitCode == 0, await errors[0]);
+        Assert.True(second.ExitCode == 0, await errors[1]);
         Assert.True(File.Exists(Path.Combine(folder, "lr=0.05", RunFolder.ResultsFile)));
         Assert.True(File.Exists(Path.Combine(folder, "lr=0.01", RunFolder.ResultsFile)));
 
