@@ -121,7 +121,6 @@ def measure(plain, verbose, executed_steps):
         "matrix_flops": sum(flops[k] for k in ("convolution", "inner_product", "matmul")) / executed_steps,
         "impls": impls,
         "problems": problems,
-        "executed_steps": executed_steps,
     }
 
 
