@@ -4,7 +4,8 @@
 # longest prefix that fits, `--time-limit`), the PyTorch peer of that run (bench/pytorch/train_writeup.py reads its
 # config.json: same recipe, seed, split and data files), the network trained with this toolkit's default recipe
 # (its best), and the write-up's experiments as sweeps. docs/writeups.md is then written from the runs: a table per
-# headline figure and the sweeps' plots (copied to docs/writeups/).
+# headline figure and the sweeps' plots (copied to docs/writeups/); a write-up none of whose runs is on this machine
+# keeps its section as the page had it.
 #
 #   bash bench/writeups.sh [NAME ...] [--data PATH] [--seeds "0 1 2"] [--peer-seeds "0"] [--budget 60] [--table-only]
 #   bash bench/writeups.sh --smoke          # every step on 256 images for 1 epoch, 1 thread, into runs/writeups-smoke/

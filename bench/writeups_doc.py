@@ -6,7 +6,8 @@ page, and a short summary table for the README.
     /usr/bin/python3 bench/writeups_doc.py --runs runs/writeups --doc docs/writeups.md --seeds "0" --threads 2 ...
 
 Only reads the run folders (config.json, results.json, metrics.csv, the sweeps' PNG files) and the peers' JSON; a run
-not finished yet shows as "not run".
+not finished yet shows as "not run". A write-up none of whose runs is here (they were trained on another machine) keeps
+its section and summary rows as the page had them, so that re-measuring one write-up does not erase the others.
 """
 import argparse
 import csv
@@ -178,6 +179,29 @@ def copy_plot(source, docs_folder, name):
     return f"{os.path.basename(docs_folder)}/{name}"
 
 
+def written_page(doc):
+    """The page as it stands: each "## " section's lines by title, and the summary's rows by (write-up cell, label)."""
+    sections, summary, title = {}, {}, None
+    if not os.path.exists(doc):
+        return sections, summary
+    for line in open(doc).read().split("\n"):
+        if line.startswith("## "):
+            title = line[3:]
+            sections[title] = []
+        if title is None:
+            continue
+        sections[title].append(line)
+        if title == "Summary" and line.startswith("| `"):
+            cells = line.split(" | ")
+            summary[(cells[0], cells[1])] = line
+    return sections, summary
+
+
+def has_runs(section, rows, runs_folder):
+    return (any(r["ours"] or r["peer"] or r["best"] for r in rows if r["section"] == section)
+            or (section == "vgg16" and os.path.isdir(os.path.join(runs_folder, "vgg16-experiments"))))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", required=True)
@@ -236,12 +260,15 @@ def main():
                 found.append(run)
         return found
 
+    written, written_summary = written_page(args.doc)
     rows = []
     for section, label, model, target, text, writeup, default in FIGURES:
         row = {"section": section, "label": label, "model": model, "target": target, "text": text,
                "ours": collect(writeup, "toolkit"), "peer": collect(writeup, "peer"), "best": collect(default, "toolkit")}
         row["reach"] = shared_target(row)
         rows.append(row)
+    kept = {section for section, (title, _) in SECTIONS.items()
+            if title in written and not has_runs(section, rows, runs_folder)}
 
     if not any(row["ours"] or row["peer"] or row["best"] for row in rows):
         say(f"**Nothing measured yet**: no run has finished under `{runs_folder}`. `bash bench/writeups.sh` (about 7 hours "
@@ -252,13 +279,20 @@ def main():
     say("| write-up | network | its figure | its recipe, this toolkit | its recipe, PyTorch | this toolkit's default recipe: reaches the figure in | ends at |")
     say("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
+        writeup_cell = f"| `{SECTIONS[row['section']][1]}`"
+        if row["section"] in kept and (writeup_cell, row["label"]) in written_summary:
+            say(written_summary[(writeup_cell, row["label"])])
+            continue
         best = row["best"]
         ends = f"{accuracy(best)} in {minutes(best)}" if best else "not run"
-        say(f"| `{SECTIONS[row['section']][1]}` | {row['label']} | {row['text']} | {accuracy(row['ours'])} | {accuracy(row['peer'])} "
+        say(f"{writeup_cell} | {row['label']} | {row['text']} | {accuracy(row['ours'])} | {accuracy(row['peer'])} "
             f"| {target_text(row)}{time_to(best, row['reach'])} | {ends} |")
     say("")
 
     for section, (title, recipe) in SECTIONS.items():
+        if section in kept:
+            out.extend(written[title])
+            continue
         say(f"## {title}")
         say("")
         section_rows = [r for r in rows if r["section"] == section]
