@@ -1,6 +1,7 @@
 using Cifar10.Data;
 using Cifar10.Models;
 using Cifar10.Reporting;
+using Cifar10.Runs;
 using Cifar10.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -96,15 +97,28 @@ public static class LearningRateFinder
     }
 }
 
-/// <summary>Writes a finder's result: lr_find.csv (lr, smoothed loss) and lr_find.png (suggestion marked).</summary>
+/// <summary>Writes a finder's result: lr_find.csv (lr, smoothed loss) and lr_find.png (suggestion marked). Files
+/// already in the folder are replaced only when the caller says so, and never a file of a run or checkpoint.</summary>
 public static class LearningRateFinderFiles
 {
-    /// <summary>Writes both files into <paramref name="folder"/> (atomically, replacing earlier ones) and returns their paths.</summary>
-    public static IReadOnlyList<string> Write(string folder, LearningRateFinderResult result)
+    /// <summary>The smoothed loss against the learning rate, as a table and as a plot.</summary>
+    public static readonly IReadOnlyList<string> FileNames = ["lr_find.csv", "lr_find.png"];
+
+    /// <summary>Throws the <see cref="ConfigException"/> <see cref="Write"/> would, before any time is spent on the finder.</summary>
+    public static void CheckCanWrite(string folder, bool replace)
     {
-        var csv = Path.GetFullPath(Path.Combine(folder, "lr_find.csv"));
+        OutputFiles.CheckIsFolder(folder);
+        OutputFiles.CheckCanWrite(FileNames.Select(name => Path.Combine(folder, name)), replace);
+    }
+
+    /// <summary>Writes both files into <paramref name="folder"/> (atomically; files already there are replaced only with
+    /// <paramref name="replace"/>) and returns their paths.</summary>
+    public static IReadOnlyList<string> Write(string folder, LearningRateFinderResult result, bool replace)
+    {
+        CheckCanWrite(folder, replace);
+        var csv = Path.GetFullPath(Path.Combine(folder, FileNames[0]));
         AtomicFile.WriteAllText(csv, Csv.Document(["lr", "loss"], result.Points.Select(p => new[] { Csv.Number(p.Lr), Csv.Number(p.Loss) })));
-        var plot = Path.GetFullPath(Path.Combine(folder, "lr_find.png"));
+        var plot = Path.GetFullPath(Path.Combine(folder, FileNames[1]));
         Plots.LearningRateFinder(plot, result.Points, result.Suggested);
         return [csv, plot];
     }

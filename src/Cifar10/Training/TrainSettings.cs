@@ -98,8 +98,7 @@ public static class TrainSettings
                 $"model '{model.Name}' has no dropout layer; models with dropout: {ModelCatalog.NamesWhere(m => m.HasDropout)} (--dropout default leaves it unset)");
         Require(model.Depths is not { } depths || (config.Depth >= depths.Min && config.Depth <= depths.Max),
                 $"{model.Name} depth must be between {model.Depths?.Min} and {model.Depths?.Max} (got {config.Depth})");
-        Require(config.LowRes == 0 || model.AcceptsAnyImageSize,
-                $"--low-res needs a network that takes any image size ({ModelCatalog.NamesWhere(m => m.AcceptsAnyImageSize)}); '{model.Name}' takes only the size it was built for (give --low-res 0 to train it at full size throughout)");
+        Require(config.LowRes == 0 || model.AcceptsAnyImageSize, Trainer.LowResUnsupported($"'{model.Name}'"));
         Require(config.Precision != PrecisionMode.Bf16 || model.SupportsBf16, Precision.Bf16Unsupported(model));
         return config;
     }

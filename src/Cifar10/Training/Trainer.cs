@@ -89,11 +89,16 @@ public sealed class Trainer
                 : $"batch size {config.BatchSize} cannot train the batch-norm layers of {model.GetType().Name} on {ranks} MPI processes: each needs 2 images of every batch, so use {2 * ranks} or more");
         if (config.LowRes == 0) return;
         if (model is not IAnyImageSize anySize)
-            throw new ConfigException($"--low-res needs a network that takes any image size; {model.GetType().Name} takes only the size it was built for (give --low-res 0 to train it at full size throughout)");
+            throw new ConfigException(LowResUnsupported(model.GetType().Name));
         long side = Math.Min(train.Images.shape[2], train.Images.shape[3]);
         if (config.LowRes < anySize.SmallestImage || config.LowRes >= side)
             throw new ConfigException($"--low-res must be at least {anySize.SmallestImage} pixels ({model.GetType().Name}'s smallest image) and below the training images' {side} (got {config.LowRes})");
     }
+
+    /// <summary>The refusal of --low-res for <paramref name="network"/>, which takes only the image size it was built for:
+    /// the settings' check names a catalog network, <see cref="CheckCanTrain"/> a network built in code.</summary>
+    internal static string LowResUnsupported(string network) =>
+        $"--low-res needs a network that takes any image size ({ModelCatalog.NamesWhere(m => m.AcceptsAnyImageSize)}); {network} takes only the size it was built for (give --low-res 0 to train it at full size throughout)";
 
     /// <summary>How many optimizer steps an epoch over <paramref name="trainCount"/> images takes.
     /// A final batch of one image is dropped: batch norm cannot train on it; on several <paramref name="ranks"/>,

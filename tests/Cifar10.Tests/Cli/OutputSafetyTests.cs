@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Cifar10.Tests.Cli;
 
-/// <summary>What export, eval and sweep do with files that are already there: a user's file is never
+/// <summary>What export, eval, lr-find and sweep do with files that are already there: a user's file is never
 /// replaced without --force, a checkpoint or a run's own file never, and a killed writer's temporary
 /// does not outlive the next write into its folder.</summary>
 [Collection(GlobalTorchState.Name)]
@@ -102,6 +102,28 @@ public class OutputSafetyTests(FinishedRunFixture finished) : IClassFixture<Fini
         Assert.Equal(Program.UsageError, intoRun.Code);
         Assert.Contains("never replaced", intoRun.Err);
         AssertUnchanged(before, run);
+    }
+
+    [Fact]
+    public void LrFindRefusesExistingOutputFilesUnlessForced()
+    {
+        var mine = Path.Combine(root, "mine");
+        Directory.CreateDirectory(mine);
+        File.WriteAllText(Path.Combine(mine, "lr_find.csv"), "my own lr_find.csv");
+        string[] LrFind(string folder, params string[] more) => ["lr-find", "--steps", "10", .. Cli.Tiny, "--out", folder, .. more];
+
+        var (code, output, err) = Cli.Run(LrFind(mine));
+        Assert.Equal(Program.UsageError, code);
+        Assert.Contains("lr_find.csv already exists; pass --force", err);
+        AssertOneLine(err);
+        Assert.DoesNotContain("lr-find: ", output); // refused before the finder spent a step
+        Assert.Equal(["lr_find.csv"], Directory.GetFiles(mine).Select(Path.GetFileName));
+        Assert.Equal("my own lr_find.csv", File.ReadAllText(Path.Combine(mine, "lr_find.csv")));
+
+        var forced = Cli.Run(LrFind(mine, "--force"));
+        Assert.True(forced.Code == 0, forced.Err);
+        Assert.StartsWith("lr,loss", File.ReadAllText(Path.Combine(mine, "lr_find.csv")));
+        Assert.True(File.Exists(Path.Combine(mine, "lr_find.png")));
     }
 
     [Fact]
