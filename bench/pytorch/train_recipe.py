@@ -236,7 +236,7 @@ def main():
     c = run["config"]
     check_supported(c)
     epochs = args.epochs or c["epochs"]
-    torch.set_num_threads(c["threads"])
+    torch.set_num_threads(c["threads"] or os.cpu_count())  # 0 is the toolkit's "one per core", its default
     seed = c["seed"]
 
     folder, expected = run["data_folder"], run["data_files"]
