@@ -27,11 +27,8 @@ public static class EvaluationFiles
     }
 
     /// <summary>Throws the <see cref="ConfigException"/> <see cref="Write"/> would, before any time is spent evaluating.</summary>
-    public static void CheckCanWrite(string folder, bool replace)
-    {
-        OutputFiles.CheckIsFolder(folder);
-        OutputFiles.CheckCanWrite(FileNames.Select(name => Path.Combine(folder, name)), replace);
-    }
+    public static void CheckCanWrite(string folder, bool replace) =>
+        OutputFiles.CheckCanWriteInto(folder, FileNames, replace);
 
     /// <summary>Writes the files of <see cref="FileNames"/> for <paramref name="result"/> into <paramref name="folder"/> (created if needed); files already there are replaced only with <paramref name="replace"/>. Returns the paths written.</summary>
     public static IReadOnlyList<string> Write(string folder, EvaluationResult result, TestTimeAugmentation tta, bool replace)

@@ -25,10 +25,12 @@ internal static class OutputFiles
         }
     }
 
-    /// <summary>Throws unless <paramref name="folder"/> is a folder or can become one.</summary>
-    public static void CheckIsFolder(string folder)
+    /// <summary>Throws unless <paramref name="folder"/> is a folder (or can become one) and each of the files
+    /// <paramref name="names"/> in it may be written (<see cref="CheckCanWrite"/>): eval's and lr-find's --out.</summary>
+    public static void CheckCanWriteInto(string folder, IEnumerable<string> names, bool replace)
     {
         if (File.Exists(folder)) throw new ConfigException($"{Path.GetFullPath(folder)} is a file; --out names the folder to write into");
+        CheckCanWrite(names.Select(name => Path.Combine(folder, name)), replace);
     }
 
     /// <summary>The checkpoint or run <paramref name="path"/> is one of the own files of, or null.</summary>

@@ -105,11 +105,8 @@ public static class LearningRateFinderFiles
     public static readonly IReadOnlyList<string> FileNames = ["lr_find.csv", "lr_find.png"];
 
     /// <summary>Throws the <see cref="ConfigException"/> <see cref="Write"/> would, before any time is spent on the finder.</summary>
-    public static void CheckCanWrite(string folder, bool replace)
-    {
-        OutputFiles.CheckIsFolder(folder);
-        OutputFiles.CheckCanWrite(FileNames.Select(name => Path.Combine(folder, name)), replace);
-    }
+    public static void CheckCanWrite(string folder, bool replace) =>
+        OutputFiles.CheckCanWriteInto(folder, FileNames, replace);
 
     /// <summary>Writes both files into <paramref name="folder"/> (atomically; files already there are replaced only with
     /// <paramref name="replace"/>) and returns their paths.</summary>
