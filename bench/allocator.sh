@@ -9,7 +9,7 @@
 # peak. Each setting is glibc's or libtorch's own variable, which the tool leaves as the user set it. Prints img/s,
 # user and system CPU seconds, page faults and peak resident memory of each process, and the median ratios.
 # --against REV adds a fifth process to every round: the toolkit at commit REV (built in a git worktree under
-# runs/profile/, as bench/profile.sh --commit does) with the tool's settings, the "before" of a change in how a
+# runs/profile/, by bench/bench-at.sh) with the tool's settings, the "before" of a change in how a
 # step uses memory.
 #
 #   bash bench/allocator.sh [--model fast] [--batch 2000] [--precision fp32|bf16] [--steps 2] [--rounds 3] [--against REV]
@@ -37,14 +37,10 @@ if [ ! -x /usr/bin/time ]; then
   echo "installing GNU time (CPU time and peak memory of each process) with apt-get..." >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
 fi
-dotnet build -c Release bench/Cifar10.Bench -v q -nologo >/dev/null
-bench_in() { echo "$1/bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll"; } # the benchmark built in a tree
-now=$(bench_in .)
-if [ -n "$against" ]; then
-  tree=runs/profile/build-$against
-  [ -d "$tree" ] || git worktree add --detach "$tree" "$against" >&2
-  dotnet build -c Release "$tree/bench/Cifar10.Bench" -v q -nologo >/dev/null
-fi
+# shellcheck source=bench/bench-at.sh
+source bench/bench-at.sh
+now=$(bench_dll_at .)
+if [ -n "$against" ]; then then_dll=$(bench_dll_at "$against"); fi
 
 # shellcheck source=bench/machine.sh
 source bench/machine.sh
@@ -54,7 +50,7 @@ echo
 before="MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=131072"
 settings=("THP_MEM_ALLOC_ENABLE=0 ${before}" "${before}" "" "MALLOC_MMAP_MAX_=0")
 benches=("$now" "$now" "$now" "$now")
-if [ -n "$against" ]; then settings+=(""); benches+=("$(bench_in "$tree")"); fi
+if [ -n "$against" ]; then settings+=(""); benches+=("$then_dll"); fi
 count=${#settings[@]}
 measure() { # setting index -> "img/s user sys faults peak_kB"
   local timing line

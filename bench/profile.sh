@@ -50,13 +50,10 @@ if $use_peer; then
   source bench/pytorch-peer.sh
 fi
 
-tree=.
-if [ -n "$commit" ]; then
-  tree=runs/profile/build-$commit
-  [ -d "$tree" ] || git worktree add --detach "$tree" "$commit" >&2
-fi
-dotnet build -c Release "$tree/bench/Cifar10.Bench" -v q -nologo >/dev/null
-bench=(dotnet "$tree/bench/Cifar10.Bench/bin/Release/net10.0/cifar10-bench.dll")
+# shellcheck source=bench/bench-at.sh
+source bench/bench-at.sh
+bench_dll=$(bench_dll_at "${commit:-.}")
+bench=(dotnet "$bench_dll")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT; [ -n "${PROFILE_KEEP:-}" ] && trap - EXIT && echo "keeping $work" >&2
 
