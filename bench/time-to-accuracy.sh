@@ -9,8 +9,8 @@
 #
 # A recipe is RECIPE[@EPOCHS][:COMMIT]. RECIPE@N runs it with its schedule shortened to N epochs (the 90% and 85%
 # targets); --epochs N does so for every recipe that names none. RECIPE:COMMIT runs it with the toolkit as it was
-# at that commit (built in a git worktree, runs/time-to-accuracy/build-COMMIT): the baseline a speed-up is measured
-# against is the old recipe on the old code, on the same machine. --peer-seeds chooses the seeds whose
+# at that commit (built in a git worktree, runs/profile/build-COMMIT, by bench/bench-at.sh): the baseline a
+# speed-up is measured against is the old recipe on the old code, on the same machine. --peer-seeds chooses the seeds whose
 # PyTorch peer runs ("" for none); --table-only trains nothing and shows the finished runs among those asked for.
 # docs/results.md has what a run took on each machine measured; the peer takes longer. Finished runs (results.json,
 # or the peer's JSON) are not run again; everything lives in runs/time-to-accuracy/RECIPE[-eN][-COMMIT]-seedS{,.log,
@@ -59,15 +59,12 @@ run_name() {
   echo "$out/$(recipe_of "$1")${n:+-e$n}${c:+-$c}-seed$2"
 }
 # The tool that trains a recipe: this checkout's, or the one built at the recipe's commit.
+# shellcheck source=bench/bench-at.sh
+source bench/bench-at.sh
 cli_for() {
   local c; c=$(commit_of "$1")
   if [ -z "$c" ]; then echo "src/Cifar10.Cli/bin/Release/net10.0/cifar10.dll"; return; fi
-  local tree="$out/build-$c"
-  if [ ! -f "$tree/src/Cifar10.Cli/bin/Release/net10.0/cifar10.dll" ]; then
-    [ -d "$tree" ] || git worktree add --detach "$tree" "$c" >&2
-    dotnet build -c Release "$tree/src/Cifar10.Cli" -v q -nologo >&2
-  fi
-  echo "$tree/src/Cifar10.Cli/bin/Release/net10.0/cifar10.dll"
+  cli_dll_at "$c"
 }
 
 # One heavy job at a time: with 2 cores, two runs side by side would each measure the other.
