@@ -179,6 +179,7 @@ public static class TrainingRun
             observer.Message($"data: {data.Name} in {data.Folder} ({train.Count:N0} train, {validation.Count:N0} validation, {testCount:N0} test, {data.ClassNames.Count} classes)");
             observer.Message($"model: {config.Model} ({config.Recipe} recipe), {config.Precision.ToString().ToLowerInvariant()}; {DisplayFormat.Count(config.Epochs, "epoch")} of batch {config.BatchSize}" +
                                (config.MicroBatch > 0 && config.MicroBatch < config.BatchSize ? $" in parts of at most {config.MicroBatch}" : ""));
+            if (Precision.SlowBf16Warning(config.Precision) is { } slow) observer.Message(slow);
 
             var folderObserver = run is null ? null : new RunFolderObserver(run);
             var outcome = new Trainer(config, model, session.Device, normalization, parallel)

@@ -26,14 +26,17 @@ internal sealed record CpuInfo(string Name, string Vendor, string Family, string
     /// <summary>
     /// Whether bfloat16 convolutions outrun float32 ones here: where the CPU's bf16 dot products do twice the
     /// multiply-adds of its float32 FMAs per cycle. That is AMX (Intel from Sapphire Rapids on, where the VM exposes
-    /// it) and AMD's AVX-512 BF16 (Zen 4 and 5): on an AMD EPYC of family 26 the fast network's training step ran
-    /// 1.2–1.3× faster in bf16 (bench/allocator.sh and bench/run.sh --precision bf16). Not Intel's AVX-512 BF16
-    /// alone (Cooper Lake, Sapphire Rapids without AMX): its vdpbf16ps issues at half the rate of an FMA, so bf16
-    /// only adds casts, and a Sapphire Rapids-class Xeon without AMX flags measured 176 img/s in bf16 against 192
-    /// in fp32. Without native bf16 at all, libtorch emulates it far slower than fp32.
+    /// it) and AMD's AVX-512 BF16 (Zen 4 and 5). Not Intel's AVX-512 BF16 alone (Cooper Lake, Sapphire Rapids without
+    /// AMX): its vdpbf16ps issues at half the rate of an FMA, so bf16 only adds casts. The measurements:
+    /// docs/benchmarks.md#precision-bf16-and-memory-layout.
     /// </summary>
     public bool FastBfloat16 =>
         Flags.Contains("amx_bf16") || (Vendor == "AuthenticAMD" && Flags.Contains("avx512_bf16"));
+
+    /// <summary>Whether the CPU has bf16 instructions at all (AVX-512 BF16, AMX, or AVX-NE-CONVERT). Without them
+    /// oneDNN has no bf16 kernels for it and libtorch computes bf16 through slow generic code.</summary>
+    public bool NativeBfloat16 =>
+        Flags.Contains("avx512_bf16") || Flags.Contains("amx_bf16") || Flags.Contains("avx_ne_convert");
 
     static CpuInfo Read()
     {

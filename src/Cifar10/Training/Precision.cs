@@ -27,6 +27,17 @@ public static class Precision
         _ => PrecisionMode.Fp32,
     };
 
+    /// <summary>A warning for a run that computes in bf16 on a CPU where that is slower than fp32 (asked for with
+    /// --precision bf16, since auto chooses fp32 there), or null.</summary>
+    public static string? SlowBf16Warning(PrecisionMode resolved) => SlowBf16Warning(resolved, CpuInfo.Current);
+
+    /// <summary><see cref="SlowBf16Warning(PrecisionMode)"/> on <paramref name="cpu"/>.</summary>
+    internal static string? SlowBf16Warning(PrecisionMode resolved, CpuInfo cpu) =>
+        resolved != PrecisionMode.Bf16 || cpu.FastBfloat16 ? null
+        : cpu.NativeBfloat16
+            ? $"warning: bf16 is no faster than fp32 on this CPU ({cpu.Description}: bf16 dot products at half the rate of its fp32 multiply-adds); --precision auto chooses fp32 here"
+            : $"warning: this CPU has no bf16 instructions ({cpu.Description}), so bf16 runs through slow generic code, many times slower than fp32; --precision auto chooses fp32 here";
+
     /// <summary>Why --precision bf16 is refused for <paramref name="model"/>, a network that computes only in fp32.</summary>
     internal static string Bf16Unsupported(ModelInfo model) =>
         $"--precision bf16 needs a network that computes in bfloat16 ({ModelCatalog.NamesWhere(m => m.SupportsBf16)}); '{model.Name}' runs in fp32";

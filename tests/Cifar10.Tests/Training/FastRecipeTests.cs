@@ -202,6 +202,21 @@ public class FastRecipeTests
     }
 
     [Fact]
+    public void Bf16AskedForWhereItIsSlowIsWarnedAbout()
+    {
+        Assert.Null(Precision.SlowBf16Warning(PrecisionMode.Bf16, Zen5));
+        Assert.Null(Precision.SlowBf16Warning(PrecisionMode.Fp32, Milan));
+        // Without bf16 instructions libtorch emulates it (20x slower than fp32 on a Milan, docs/benchmarks.md).
+        var emulated = Precision.SlowBf16Warning(PrecisionMode.Bf16, Milan);
+        Assert.StartsWith("warning: this CPU has no bf16 instructions (AMD EPYC (family 25 model 1, AVX2, no AVX-512))", emulated);
+        Assert.Contains("--precision auto chooses fp32 here", emulated);
+        var halfRate = Precision.SlowBf16Warning(PrecisionMode.Bf16, SapphireRapidsWithoutAmx);
+        Assert.StartsWith("warning: bf16 is no faster than fp32 on this CPU", halfRate);
+        Assert.Null(Precision.SlowBf16Warning(PrecisionMode.Bf16,
+            SapphireRapidsWithoutAmx with { Flags = new HashSet<string>(SapphireRapidsWithoutAmx.Flags) { "amx_bf16" } }));
+    }
+
+    [Fact]
     public void ACheckpointLoadsInThePrecisionItTrainedIn()
     {
         var folder = Path.Combine(Path.GetTempPath(), $"cifar10-bf16-{Guid.NewGuid():N}");
