@@ -149,7 +149,8 @@ public static class Checkpoint
         Recover(folder) ? new ResumePoint(folder, ReadState(folder)) : null;
 
     /// <summary>Rebuilds the network a checkpoint was trained with, loads its weights onto
-    /// <paramref name="device"/>, sets the precision it trained in and switches it to eval mode.</summary>
+    /// <paramref name="device"/>, sets the precision it trained in (fp32 for bf16 on a CPU without bf16
+    /// instructions: <see cref="Precision.ForInference(PrecisionMode)"/>) and switches it to eval mode.</summary>
     public static (nn.Module<Tensor, Tensor> Model, CheckpointState State) LoadModel(string path, Device device)
     {
         var folder = Locate(path);
@@ -159,7 +160,7 @@ public static class Checkpoint
         {
             LoadWeights(model, folder);
             model.to(device);
-            Precision.Apply(model, state.Precision);
+            Precision.Apply(model, Precision.ForInference(state.Precision));
             model.eval();
             return (model, state);
         }

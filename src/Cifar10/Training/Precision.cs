@@ -27,6 +27,18 @@ public static class Precision
         _ => PrecisionMode.Fp32,
     };
 
+    /// <summary>
+    /// The precision a checkpoint computes in when loaded (test, eval, predict, serve, export): the one it trained in,
+    /// except bf16 on a CPU without bf16 instructions, where libtorch's generic bf16 code is many times slower than
+    /// fp32 (docs/benchmarks.md#precision-bf16-and-memory-layout), so a network trained in bf16 on one machine and
+    /// used on such another computes in fp32 there, on the same float32 weights.
+    /// </summary>
+    public static PrecisionMode ForInference(PrecisionMode trained) => ForInference(trained, CpuInfo.Current);
+
+    /// <summary><see cref="ForInference(PrecisionMode)"/> on <paramref name="cpu"/>.</summary>
+    internal static PrecisionMode ForInference(PrecisionMode trained, CpuInfo cpu) =>
+        trained == PrecisionMode.Bf16 && !cpu.NativeBfloat16 ? PrecisionMode.Fp32 : trained;
+
     /// <summary>A warning for a run that computes in bf16 on a CPU where that is slower than fp32 (asked for with
     /// --precision bf16, since auto chooses fp32 there), or null.</summary>
     public static string? SlowBf16Warning(PrecisionMode resolved) => SlowBf16Warning(resolved, CpuInfo.Current);

@@ -217,6 +217,15 @@ public class FastRecipeTests
     }
 
     [Fact]
+    public void ABf16CheckpointComputesInFp32OnlyWhereTheCpuHasNoBf16Instructions()
+    {
+        Assert.Equal(PrecisionMode.Fp32, Precision.ForInference(PrecisionMode.Bf16, Milan));
+        Assert.Equal(PrecisionMode.Bf16, Precision.ForInference(PrecisionMode.Bf16, Zen5));
+        Assert.Equal(PrecisionMode.Bf16, Precision.ForInference(PrecisionMode.Bf16, SapphireRapidsWithoutAmx)); // slow-ish, not emulated
+        Assert.Equal(PrecisionMode.Fp32, Precision.ForInference(PrecisionMode.Fp32, Zen5));
+    }
+
+    [Fact]
     public void ACheckpointLoadsInThePrecisionItTrainedIn()
     {
         var folder = Path.Combine(Path.GetTempPath(), $"cifar10-bf16-{Guid.NewGuid():N}");
@@ -228,7 +237,9 @@ public class FastRecipeTests
             using (loaded)
             {
                 Assert.Equal(PrecisionMode.Bf16, state.Precision);
-                Assert.Equal(ScalarType.BFloat16, ((FastNet)loaded).ComputeType);
+                // bf16 where the CPU has bf16 instructions, fp32 where libtorch would emulate it (the next test).
+                Assert.Equal(Precision.ForInference(PrecisionMode.Bf16) == PrecisionMode.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32,
+                             ((FastNet)loaded).ComputeType);
             }
         }
         finally
