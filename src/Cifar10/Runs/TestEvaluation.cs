@@ -7,8 +7,9 @@ namespace Cifar10.Runs;
 
 /// <summary>
 /// The test set measured once per run, with the checkpoint a user would keep (the best by
-/// validation accuracy, the last without a validation set), in the precision it trained in (as
-/// <see cref="Checkpoint.LoadModel"/> sets it) and with the run's own test-time augmentation. The class probabilities are kept in the run folder
+/// validation accuracy, the last without a validation set), in the precision it trained in (fp32 for
+/// bf16 on a CPU without bf16 instructions: <see cref="Checkpoint.LoadModel"/>) and with the run's own
+/// test-time augmentation. The class probabilities are kept in the run folder
 /// (<see cref="TestPredictions"/>), so `report` draws the same figures from them without the
 /// network, and the report never disagrees with results.json.
 /// </summary>

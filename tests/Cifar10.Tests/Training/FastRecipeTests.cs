@@ -206,7 +206,7 @@ public class FastRecipeTests
     {
         Assert.Null(Precision.SlowBf16Warning(PrecisionMode.Bf16, Zen5));
         Assert.Null(Precision.SlowBf16Warning(PrecisionMode.Fp32, Milan));
-        // Without bf16 instructions libtorch emulates it (20x slower than fp32 on a Milan, docs/benchmarks.md).
+        // Without bf16 instructions libtorch emulates it, many times slower than fp32 (docs/benchmarks.md).
         var emulated = Precision.SlowBf16Warning(PrecisionMode.Bf16, Milan);
         Assert.StartsWith("warning: this CPU has no bf16 instructions (AMD EPYC (family 25 model 1, AVX2, no AVX-512))", emulated);
         Assert.Contains("--precision auto chooses fp32 here", emulated);
@@ -237,7 +237,7 @@ public class FastRecipeTests
             using (loaded)
             {
                 Assert.Equal(PrecisionMode.Bf16, state.Precision);
-                // bf16 where the CPU has bf16 instructions, fp32 where libtorch would emulate it (the next test).
+                // bf16 where the CPU has bf16 instructions, fp32 where libtorch would emulate it (the test above).
                 Assert.Equal(Precision.ForInference(PrecisionMode.Bf16) == PrecisionMode.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32,
                              ((FastNet)loaded).ComputeType);
             }
